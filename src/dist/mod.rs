@@ -1,0 +1,17 @@
+//! Distribution formats: wheel and sdist filenames, platform tags, METADATA / PKG-INFO,
+//! RECORD, entry points, PEP 610 `direct_url.json`, and hashing helpers.
+//!
+//! This is an edge module: it knows no other plonk module and does no I/O beyond what its
+//! callers hand it as bytes.
+
+mod error;
+mod filename;
+mod hash;
+mod tags;
+
+pub use error::DistError;
+pub use filename::{DistFilename, SdistExtension, SdistFilename, WheelFilename};
+pub use hash::{Sha256Hasher, hex_encode, record_hash, sha256_hex, urlsafe_b64_nopad};
+pub use tags::Tags;
+pub use pep440_rs::{Version, VersionSpecifiers};
+pub use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement};

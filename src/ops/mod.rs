@@ -1,0 +1,6 @@
+//! Operations: one file per command. Each orders the stages (plan, fetch, build, verify,
+//! then lock and apply) and reports through [`Reporter`]; none of them sees clap or prints.
+
+pub mod reporter;
+
+pub use reporter::{ProgressId, ProgressKind, Reporter, SilentReporter};
