@@ -14,16 +14,16 @@
 pub mod cli;
 pub mod ops;
 
-pub mod index;
-pub mod source;
-pub mod registry;
-pub mod resolve;
 pub mod build;
+pub mod index;
 pub mod install;
 pub mod mirror;
+pub mod registry;
+pub mod resolve;
+pub mod source;
 
-pub mod environment;
-pub mod tutor;
-pub mod dist;
 pub mod cache;
+pub mod dist;
+pub mod environment;
 pub mod http;
+pub mod tutor;

@@ -2,10 +2,12 @@
 //! reads the process environment or writes to the terminal.
 
 pub mod args;
+pub mod commands;
 pub mod printer;
 pub mod settings;
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use clap::Parser;
 
@@ -38,7 +40,7 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    let printer = Printer::new(settings.output);
+    let printer = Arc::new(Printer::new(settings.output));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -87,9 +89,12 @@ fn install_panic_hook() {
     }));
 }
 
-async fn run(command: Command, settings: &Settings, printer: &Printer) -> CmdResult {
-    let _ = (settings, printer);
+async fn run(command: Command, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
     match command {
+        Command::Install(args) => commands::install(args, settings, printer).await,
+        Command::Remove(args) => commands::remove(args, settings, printer).await,
+        Command::Venv(args) => commands::venv(args, settings, printer).await,
+        Command::Cache(cmd) => commands::cache_cmd(cmd, settings, printer).await,
         _ => Err("this command is not available yet".into()),
     }
 }

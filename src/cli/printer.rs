@@ -121,7 +121,8 @@ impl Reporter for Printer {
                 }
             }
             None => {
-                if self.output.quiet == 0 && (self.output.verbose > 0 || kind == ProgressKind::Build)
+                if self.output.quiet == 0
+                    && (self.output.verbose > 0 || kind == ProgressKind::Build)
                 {
                     self.err(&format!("{verb} {label}"));
                 }

@@ -120,7 +120,9 @@ fn parse_url(origin: &'static str, value: &str) -> Result<Url, SettingsError> {
 impl Settings {
     /// Builds the settings from global flags and the process environment.
     pub fn from_args(args: &GlobalArgs, stderr_is_terminal: bool) -> Result<Self, SettingsError> {
-        let home = var("HOME").map(PathBuf::from).ok_or(SettingsError::NoHome)?;
+        let home = var("HOME")
+            .map(PathBuf::from)
+            .ok_or(SettingsError::NoHome)?;
         let xdg = |name: &str, default: &str| {
             var(name)
                 .map(PathBuf::from)
@@ -171,7 +173,9 @@ impl Settings {
         let http_timeout = match var("PLONK_HTTP_TIMEOUT") {
             Some(v) => {
                 let s = v.to_string_lossy().to_string();
-                let secs: f64 = s.parse().map_err(|_| SettingsError::BadTimeout(s.clone()))?;
+                let secs: f64 = s
+                    .parse()
+                    .map_err(|_| SettingsError::BadTimeout(s.clone()))?;
                 if !(secs.is_finite() && secs > 0.0) {
                     return Err(SettingsError::BadTimeout(s));
                 }

@@ -46,7 +46,11 @@ impl WheelFilename {
     /// The `.dist-info` directory name the wheel must contain, `<name>-<version>.dist-info`
     /// with the name escaped (dashes become underscores).
     pub fn dist_info_dir(&self) -> String {
-        format!("{}-{}.dist-info", self.name.as_dist_info_name(), self.version)
+        format!(
+            "{}-{}.dist-info",
+            self.name.as_dist_info_name(),
+            self.version
+        )
     }
 
     /// The `.data` directory name, `<name>-<version>.data`.
@@ -65,7 +69,10 @@ fn wheel_err(filename: &str, reason: impl Into<String>) -> DistError {
 fn split_tags(filename: &str, part: &str, what: &str) -> Result<Vec<String>, DistError> {
     let tags: Vec<String> = part.split('.').map(str::to_string).collect();
     if tags.iter().any(|t| t.is_empty()) {
-        return Err(wheel_err(filename, format!("the {what} tag `{part}` is empty")));
+        return Err(wheel_err(
+            filename,
+            format!("the {what} tag `{part}` is empty"),
+        ));
     }
     if let Some(bad) = tags
         .iter()
@@ -103,7 +110,9 @@ impl FromStr for WheelFilename {
             }
         };
         let name = PackageName::from_str(name)
-            .map_err(|_| wheel_err(filename, format!("`{name}` is not a valid package name")))?;
+            .ok()
+            .filter(|_| !name.is_empty())
+            .ok_or_else(|| wheel_err(filename, format!("`{name}` is not a valid package name")))?;
         let version = Version::from_str(version)
             .map_err(|_| wheel_err(filename, format!("`{version}` is not a valid version")))?;
         let build = match build {
@@ -116,7 +125,10 @@ impl FromStr for WheelFilename {
                     ));
                 }
                 if !b.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(wheel_err(filename, format!("the build tag `{b}` is invalid")));
+                    return Err(wheel_err(
+                        filename,
+                        format!("the build tag `{b}` is invalid"),
+                    ));
                 }
                 Some(b.to_string())
             }
@@ -207,15 +219,20 @@ impl SdistFilename {
         } else if lower.ends_with(".zip") {
             (&filename[..filename.len() - 4], SdistExtension::Zip)
         } else {
-            return Err(sdist_err(filename, "it does not end in `.tar.gz` or `.zip`"));
+            return Err(sdist_err(
+                filename,
+                "it does not end in `.tar.gz` or `.zip`",
+            ));
         };
         let make = |name: &str, version: &str| -> Result<Self, DistError> {
-            let name = PackageName::from_str(name).map_err(|_| {
-                sdist_err(filename, format!("`{name}` is not a valid package name"))
-            })?;
-            let version = Version::from_str(version).map_err(|_| {
-                sdist_err(filename, format!("`{version}` is not a valid version"))
-            })?;
+            let name = PackageName::from_str(name)
+                .ok()
+                .filter(|_| !name.is_empty())
+                .ok_or_else(|| {
+                    sdist_err(filename, format!("`{name}` is not a valid package name"))
+                })?;
+            let version = Version::from_str(version)
+                .map_err(|_| sdist_err(filename, format!("`{version}` is not a valid version")))?;
             Ok(SdistFilename {
                 name,
                 version,

@@ -95,8 +95,14 @@ mod tests {
             tags.compatibility(&w("a-1-cp311-abi3-manylinux_2_17_x86_64.whl")),
             Some(1)
         );
-        assert_eq!(tags.compatibility(&w("a-1-cp312-cp312-win_amd64.whl")), None);
+        assert_eq!(
+            tags.compatibility(&w("a-1-cp312-cp312-win_amd64.whl")),
+            None
+        );
         assert!(!tags.is_compatible(&w("a-1-py3-none-win32.whl")));
-        assert_eq!(Tags::default().compatibility(&w("a-1-py3-none-any.whl")), None);
+        assert_eq!(
+            Tags::default().compatibility(&w("a-1-py3-none-any.whl")),
+            None
+        );
     }
 }

@@ -187,9 +187,15 @@ mod tests {
              machine other.org\n  login bob\n  account x\n  password \"p w\\\"d\"\n\
              default login anon password guest\n",
         );
-        assert_eq!(netrc.get("example.org"), Some(&creds("alice", Some("s3cret"))));
+        assert_eq!(
+            netrc.get("example.org"),
+            Some(&creds("alice", Some("s3cret")))
+        );
         assert_eq!(netrc.get("OTHER.org"), Some(&creds("bob", Some("p w\"d"))));
-        assert_eq!(netrc.get("unknown.org"), Some(&creds("anon", Some("guest"))));
+        assert_eq!(
+            netrc.get("unknown.org"),
+            Some(&creds("anon", Some("guest")))
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn hides_password_only() {
         let rows = [
-            ("https://u:secret@example.org/simple/", "https://u:****@example.org/simple/"),
+            (
+                "https://u:secret@example.org/simple/",
+                "https://u:****@example.org/simple/",
+            ),
             ("https://u@example.org/x", "https://u@example.org/x"),
             ("https://example.org/x?y=1", "https://example.org/x?y=1"),
             ("https://:tok@example.org/", "https://:****@example.org/"),

@@ -4,3 +4,9 @@
 pub mod reporter;
 
 pub use reporter::{ProgressId, ProgressKind, Reporter, SilentReporter};
+pub mod error;
+pub mod fetch;
+pub mod install;
+pub mod remove;
+pub mod targets;
+pub mod workspace;

@@ -1,0 +1,1593 @@
+//! Installing one wheel into an [`InstallTarget`], following the binary distribution format.
+//!
+//! The wheel is read and checked completely before the environment is touched: every entry
+//! name is validated, every file is unpacked into a staging folder inside the environment root
+//! while its RECORD hash and size are verified and its decompressed size is bounded. Only then
+//! are the staged files renamed into place, each move tracked (with a backup of any file it
+//! replaces) so that a failure in the commit, in byte-compiling or in writing RECORD undoes
+//! everything. Blocking code: callers run it on a worker thread.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use zip::ZipArchive;
+
+use super::InstallError;
+use super::paths::{absolute, record_path, relative_path, validate_entry_name};
+use super::scripts::{launcher, rewrite_python_shebang};
+use super::target::InstallTarget;
+use crate::dist::{
+    DirectUrl, EntryPoints, Metadata, PackageName, Record, RecordEntry, Version, WheelFilename,
+    urlsafe_b64_nopad,
+};
+
+/// The most bytes a wheel may unpack to; larger archives are refused as zip bombs.
+pub const MAX_UNPACKED_SIZE: u64 = 2 << 30;
+
+/// How to install a wheel.
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    /// The user asked for this distribution (writes `REQUESTED`).
+    pub requested: bool,
+    /// PEP 610 origin, written as `direct_url.json` for URL, git and path sources.
+    pub direct_url: Option<DirectUrl>,
+    /// Byte-compile the installed `.py` files with the environment's interpreter.
+    pub compile: bool,
+    /// Content of `INSTALLER` (`plonk`).
+    pub installer: String,
+}
+
+impl Default for InstallOptions {
+    fn default() -> Self {
+        InstallOptions {
+            requested: false,
+            direct_url: None,
+            compile: false,
+            installer: "plonk".to_string(),
+        }
+    }
+}
+
+/// What [`install_wheel_into`] put into the environment.
+#[derive(Debug, Clone)]
+pub struct InstalledWheel {
+    /// Normalized distribution name.
+    pub name: PackageName,
+    /// Installed version.
+    pub version: Version,
+    /// Absolute path of the installed `.dist-info` directory.
+    pub dist_info: PathBuf,
+    /// Whether `REQUESTED` was written.
+    pub requested: bool,
+    /// The `INSTALLER` written.
+    pub installer: String,
+    /// The RECORD written (paths relative to the `.dist-info`'s parent).
+    pub record: Record,
+}
+
+/// Install `wheel` into `target`. On error nothing in the target has changed.
+///
+/// The caller uninstalls any previous version first: an existing `.dist-info` directory of
+/// the same name and version is an error. Files of other distributions at the same paths
+/// are replaced (as pip does); the replaced content comes back if the install fails.
+pub fn install_wheel_into(
+    wheel: &Path,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+) -> Result<InstalledWheel, InstallError> {
+    install_with_limit(wheel, target, opts, MAX_UNPACKED_SIZE)
+}
+
+/// Absolute forms of the target's directories.
+struct Dirs {
+    root: PathBuf,
+    purelib: PathBuf,
+    platlib: PathBuf,
+    scripts: PathBuf,
+    data: PathBuf,
+    include: PathBuf,
+    python: PathBuf,
+}
+
+impl Dirs {
+    fn new(target: &InstallTarget) -> Result<Self, InstallError> {
+        let abs = |p: &Path| absolute(p).map_err(|e| InstallError::io("resolve", p, e));
+        Ok(Dirs {
+            root: abs(&target.root)?,
+            purelib: abs(&target.purelib)?,
+            platlib: abs(&target.platlib)?,
+            scripts: abs(&target.scripts)?,
+            data: abs(&target.data)?,
+            include: abs(&target.include)?,
+            python: abs(&target.python)?,
+        })
+    }
+}
+
+/// One archive entry from the central directory, after name validation.
+struct Entry {
+    index: usize,
+    name: String,
+    is_dir: bool,
+    declared: u64,
+    executable: bool,
+}
+
+/// A file ready in staging, with where it goes.
+struct Planned {
+    staged: PathBuf,
+    dest: PathBuf,
+    executable: bool,
+    /// RECORD hash of the installed content; `None` for files allowed to change.
+    hash: Option<String>,
+    size: Option<u64>,
+}
+
+pub(crate) fn install_with_limit(
+    wheel: &Path,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+    limit: u64,
+) -> Result<InstalledWheel, InstallError> {
+    let wheel_path = wheel.to_path_buf();
+    let filename = wheel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let filename =
+        WheelFilename::from_str(filename).map_err(|source| InstallError::WheelFilename {
+            wheel: wheel_path.clone(),
+            source,
+        })?;
+    let dirs = Dirs::new(target)?;
+
+    let file = File::open(wheel).map_err(|source| InstallError::OpenWheel {
+        wheel: wheel_path.clone(),
+        source,
+    })?;
+    let mut archive =
+        ZipArchive::new(BufReader::new(file)).map_err(|source| InstallError::Zip {
+            wheel: wheel_path.clone(),
+            source,
+        })?;
+    let mut reader = WheelReader {
+        wheel: wheel_path.clone(),
+        archive: &mut archive,
+        limit,
+        total: 0,
+    };
+
+    let entries = reader.list_entries()?;
+    let layout = Layout::find(&wheel_path, &filename, &entries)?;
+    let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
+
+    // The .dist-info files that drive the install.
+    let dist_info = &layout.dist_info;
+    let wheel_file = format!("{dist_info}/WHEEL");
+    let record_file = format!("{dist_info}/RECORD");
+    let metadata_file = format!("{dist_info}/METADATA");
+    let entry_points_file = format!("{dist_info}/entry_points.txt");
+    let read_required =
+        |reader: &mut WheelReader<'_>, name: &str| -> Result<Vec<u8>, InstallError> {
+            let entry = by_name.get(name).filter(|e| !e.is_dir).ok_or_else(|| {
+                InstallError::MissingDistFile {
+                    wheel: wheel_path.clone(),
+                    file: name.to_string(),
+                }
+            })?;
+            reader.read_to_vec(entry)
+        };
+    let wheel_meta = read_required(&mut reader, &wheel_file)?;
+    let root_is_purelib = parse_wheel_file(&wheel_path, &wheel_file, &wheel_meta)?;
+    let record_bytes = read_required(&mut reader, &record_file)?;
+    let record = Record::parse(&record_bytes).map_err(|source| InstallError::InvalidDistFile {
+        wheel: wheel_path.clone(),
+        file: record_file.clone(),
+        source,
+    })?;
+    let metadata_bytes = read_required(&mut reader, &metadata_file)?;
+    let metadata =
+        Metadata::parse(&metadata_bytes).map_err(|source| InstallError::InvalidDistFile {
+            wheel: wheel_path.clone(),
+            file: metadata_file.clone(),
+            source,
+        })?;
+    if metadata.name != filename.name || metadata.version != filename.version {
+        return Err(InstallError::MetadataMismatch {
+            wheel: wheel_path.clone(),
+            found: format!("{}=={}", metadata.name, metadata.version),
+            expected: format!("{}=={}", filename.name, filename.version),
+        });
+    }
+    let entry_points = match by_name.get(entry_points_file.as_str()) {
+        Some(e) if !e.is_dir => {
+            let bytes = reader.read_to_vec(e)?;
+            EntryPoints::parse(&bytes).map_err(|source| InstallError::InvalidDistFile {
+                wheel: wheel_path.clone(),
+                file: entry_points_file.clone(),
+                source,
+            })?
+        }
+        _ => EntryPoints::default(),
+    };
+    let record_map: HashMap<&str, &RecordEntry> = record
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e))
+        .collect();
+
+    let site_dir = if root_is_purelib {
+        dirs.purelib.clone()
+    } else {
+        dirs.platlib.clone()
+    };
+    let dist_info_dest = site_dir.join(dist_info);
+    if fs::symlink_metadata(&dist_info_dest).is_ok() {
+        return Err(InstallError::AlreadyInstalled {
+            wheel: wheel_path,
+            dist_info: dist_info_dest,
+        });
+    }
+
+    fs::create_dir_all(&dirs.root)
+        .map_err(|e| InstallError::io("create directory", &dirs.root, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".plonk-install-")
+        .tempdir_in(&dirs.root)
+        .map_err(|e| InstallError::io("create a staging directory in", &dirs.root, e))?;
+    let stage_dir = staging.path().to_path_buf();
+    let mut staged_count = 0usize;
+    let mut next_stage = || {
+        staged_count += 1;
+        stage_dir.join(format!("f{staged_count}"))
+    };
+
+    // Files the installer writes itself; copies shipped in the wheel are dropped.
+    let generated: HashSet<String> = [
+        "RECORD",
+        "RECORD.jws",
+        "RECORD.p7s",
+        "INSTALLER",
+        "REQUESTED",
+        "direct_url.json",
+    ]
+    .iter()
+    .map(|f| format!("{dist_info}/{f}"))
+    .collect();
+
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut dests: HashSet<PathBuf> = HashSet::new();
+    let mut add_plan = |planned: &mut Vec<Planned>, p: Planned| -> Result<(), InstallError> {
+        if !dests.insert(p.dest.clone()) {
+            return Err(InstallError::ConflictingPaths {
+                wheel: wheel_path.clone(),
+                path: p.dest,
+            });
+        }
+        planned.push(p);
+        Ok(())
+    };
+
+    for entry in entries.iter().filter(|e| !e.is_dir) {
+        if generated.contains(&entry.name) {
+            continue;
+        }
+        let (dest, is_script) = layout.destination(&wheel_path, entry, &dirs, &site_dir)?;
+        let recorded = record_map
+            .get(entry.name.as_str())
+            .copied()
+            .filter(|r| r.hash.is_some())
+            .ok_or_else(|| InstallError::NotInRecord {
+                wheel: wheel_path.clone(),
+                entry: entry.name.clone(),
+            })?;
+        let staged = next_stage();
+        let (hash, size) = reader.extract_verified(entry, recorded, &staged)?;
+        let (hash, size) = if is_script {
+            let content = fs::read(&staged).map_err(|e| InstallError::io("read", &staged, e))?;
+            match rewrite_python_shebang(&content, &dirs.python) {
+                Some(rewritten) => {
+                    fs::write(&staged, &rewritten)
+                        .map_err(|e| InstallError::io("write", &staged, e))?;
+                    (crate::dist::record_hash(&rewritten), rewritten.len() as u64)
+                }
+                None => (hash, size),
+            }
+        } else {
+            (hash, size)
+        };
+        add_plan(
+            &mut planned,
+            Planned {
+                staged,
+                dest,
+                executable: is_script || entry.executable,
+                hash: Some(hash),
+                size: Some(size),
+            },
+        )?;
+    }
+
+    // Console and GUI launchers (the same on POSIX: there is no pythonw).
+    for group in ["console_scripts", "gui_scripts"] {
+        for ep in entry_points.group(group) {
+            let invalid = || InstallError::InvalidEntryPoint {
+                wheel: wheel_path.clone(),
+                group: group.to_string(),
+                name: ep.name.clone(),
+                value: ep.value.clone(),
+            };
+            if validate_entry_name(&ep.name).is_err()
+                || ep.name.contains('/')
+                || !ep.is_valid_reference()
+            {
+                return Err(invalid());
+            }
+            let script = launcher(&dirs.python, ep).ok_or_else(invalid)?;
+            let staged = next_stage();
+            fs::write(&staged, script.as_bytes())
+                .map_err(|e| InstallError::io("write", &staged, e))?;
+            add_plan(
+                &mut planned,
+                Planned {
+                    staged,
+                    dest: dirs.scripts.join(&ep.name),
+                    executable: true,
+                    hash: Some(crate::dist::record_hash(script.as_bytes())),
+                    size: Some(script.len() as u64),
+                },
+            )?;
+        }
+    }
+
+    // Installer-written .dist-info files: allowed to change, so recorded without hash.
+    let mut extra: Vec<(&str, Vec<u8>)> =
+        vec![("INSTALLER", format!("{}\n", opts.installer).into_bytes())];
+    if opts.requested {
+        extra.push(("REQUESTED", Vec::new()));
+    }
+    if let Some(direct_url) = &opts.direct_url {
+        extra.push(("direct_url.json", direct_url.to_json().into_bytes()));
+    }
+    for (name, content) in extra {
+        let staged = next_stage();
+        fs::write(&staged, &content).map_err(|e| InstallError::io("write", &staged, e))?;
+        add_plan(
+            &mut planned,
+            Planned {
+                staged,
+                dest: dist_info_dest.join(name),
+                executable: false,
+                hash: None,
+                size: None,
+            },
+        )?;
+    }
+
+    // Everything is verified: from here on, every change is tracked and undone on error.
+    // .dist-info files go last so that a half-installed distribution is never visible as
+    // complete; RECORD is written after byte-compiling, once the .pyc list is known.
+    planned.sort_by_key(|p| p.dest.starts_with(&dist_info_dest));
+    let backup_dir = stage_dir.join("backup");
+    let mut tx = Transaction {
+        created_dirs: Vec::new(),
+        placed: Vec::new(),
+        backup_dir,
+        backups: 0,
+    };
+    let result = commit(
+        &mut tx,
+        &planned,
+        &dirs,
+        &site_dir,
+        &dist_info_dest,
+        opts,
+        &stage_dir,
+    );
+    match result {
+        Ok(record) => {
+            drop(staging);
+            Ok(InstalledWheel {
+                name: filename.name,
+                version: filename.version,
+                dist_info: dist_info_dest,
+                requested: opts.requested,
+                installer: opts.installer.clone(),
+                record,
+            })
+        }
+        Err(cause) => match tx.rollback() {
+            Ok(()) => Err(cause),
+            Err(leftover) => Err(InstallError::RollbackIncomplete {
+                wheel: wheel.to_path_buf(),
+                leftover,
+                cause: Box::new(cause),
+            }),
+        },
+    }
+}
+
+/// Move the staged files into place, byte-compile, and write RECORD.
+fn commit(
+    tx: &mut Transaction,
+    planned: &[Planned],
+    dirs: &Dirs,
+    site_dir: &Path,
+    dist_info_dest: &Path,
+    opts: &InstallOptions,
+    stage_dir: &Path,
+) -> Result<Record, InstallError> {
+    for p in planned {
+        set_mode(&p.staged, p.executable)?;
+        tx.place(&p.staged, &p.dest, &dirs.root)?;
+    }
+
+    let mut record = Record::default();
+    for p in planned {
+        record.entries.push(RecordEntry {
+            path: record_path(&relative_path(site_dir, &p.dest)),
+            hash: p.hash.clone(),
+            size: p.size,
+        });
+    }
+
+    if opts.compile {
+        let sources: Vec<&Path> = planned
+            .iter()
+            .map(|p| p.dest.as_path())
+            .filter(|d| {
+                d.extension().is_some_and(|e| e == "py")
+                    && (d.starts_with(&dirs.purelib) || d.starts_with(&dirs.platlib))
+            })
+            .collect();
+        for pyc in compile(&dirs.python, &sources, tx, &dirs.root)? {
+            record.entries.push(RecordEntry {
+                path: record_path(&relative_path(site_dir, &pyc)),
+                hash: None,
+                size: None,
+            });
+        }
+    }
+
+    let record_dest = dist_info_dest.join("RECORD");
+    record.entries.push(RecordEntry {
+        path: record_path(&relative_path(site_dir, &record_dest)),
+        hash: None,
+        size: None,
+    });
+    let staged = stage_dir.join("RECORD");
+    fs::write(&staged, record.write()).map_err(|e| InstallError::io("write", &staged, e))?;
+    set_mode(&staged, false)?;
+    tx.place(&staged, &record_dest, &dirs.root)?;
+    Ok(record)
+}
+
+/// Byte-compile `sources` in place; returns the `.pyc` files written, which are also tracked
+/// in `tx` (with any `__pycache__` folder that did not exist) so a later error removes them.
+fn compile(
+    python: &Path,
+    sources: &[&Path],
+    tx: &mut Transaction,
+    root: &Path,
+) -> Result<Vec<PathBuf>, InstallError> {
+    if sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Track new __pycache__ folders before Python creates them.
+    let mut cache_dirs: Vec<PathBuf> = sources
+        .iter()
+        .filter_map(|s| s.parent().map(|p| p.join("__pycache__")))
+        .collect();
+    cache_dirs.sort();
+    cache_dirs.dedup();
+    for d in cache_dirs {
+        if fs::symlink_metadata(&d).is_err() {
+            tx.created_dirs.push(d);
+        }
+    }
+    // One file per line on stdin; a file that fails to compile (e.g. Python 2 syntax) is
+    // skipped, as pip does.
+    const SCRIPT: &str = "import sys, py_compile\nfor p in sys.stdin.read().splitlines():\n    try:\n        out = py_compile.compile(p, doraise=True)\n    except Exception:\n        continue\n    if out:\n        print(out)\n";
+    let mut child = Command::new(python)
+        .args(["-I", "-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| InstallError::CompileSpawn {
+            python: python.to_path_buf(),
+            source,
+        })?;
+    let mut input = String::new();
+    for s in sources {
+        if let Some(s) = s.to_str().filter(|s| !s.contains(['\n', '\r'])) {
+            input.push_str(s);
+            input.push('\n');
+        }
+    }
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input.as_bytes())
+            .map_err(|source| InstallError::CompileSpawn {
+                python: python.to_path_buf(),
+                source,
+            })?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|source| InstallError::CompileSpawn {
+            python: python.to_path_buf(),
+            source,
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut pycs = Vec::new();
+    for line in stdout.lines() {
+        let pyc = PathBuf::from(line.trim_end());
+        if pyc.is_absolute() && pyc.starts_with(root) {
+            tx.placed.push(Placed {
+                dest: pyc.clone(),
+                backup: None,
+            });
+            pycs.push(pyc);
+        }
+    }
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(InstallError::CompileFailed {
+            python: python.to_path_buf(),
+            status: output.status.to_string(),
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(pycs)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, executable: bool) -> Result<(), InstallError> {
+    use std::os::unix::fs::PermissionsExt;
+    if !executable {
+        return Ok(());
+    }
+    let meta = fs::metadata(path).map_err(|e| InstallError::io("read metadata of", path, e))?;
+    let mode = meta.permissions().mode();
+    // pip's rule: add an execute bit wherever there is a read bit.
+    let mode = mode | ((mode & 0o444) >> 2);
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(|e| InstallError::io("set permissions of", path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _executable: bool) -> Result<(), InstallError> {
+    Ok(())
+}
+
+/// A file moved into the environment, and where the file it replaced was kept.
+struct Placed {
+    dest: PathBuf,
+    backup: Option<PathBuf>,
+}
+
+/// The changes made to the environment so far, in order, so they can be undone.
+struct Transaction {
+    created_dirs: Vec<PathBuf>,
+    placed: Vec<Placed>,
+    backup_dir: PathBuf,
+    backups: usize,
+}
+
+impl Transaction {
+    /// Create the missing ancestors of `dest` (inside `root`), back up an existing file at
+    /// `dest`, then move `staged` there.
+    fn place(&mut self, staged: &Path, dest: &Path, root: &Path) -> Result<(), InstallError> {
+        if let Some(parent) = dest.parent() {
+            self.create_dirs(parent, root)?;
+        }
+        let backup = match fs::symlink_metadata(dest) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(InstallError::io(
+                    "replace the directory",
+                    dest,
+                    std::io::Error::new(
+                        std::io::ErrorKind::IsADirectory,
+                        "a file of the wheel would replace a directory",
+                    ),
+                ));
+            }
+            Ok(_) => {
+                fs::create_dir_all(&self.backup_dir)
+                    .map_err(|e| InstallError::io("create directory", &self.backup_dir, e))?;
+                self.backups += 1;
+                let backup = self.backup_dir.join(format!("b{}", self.backups));
+                move_file(dest, &backup)?;
+                Some(backup)
+            }
+            Err(_) => None,
+        };
+        // Record before moving: if the move fails, rollback still restores the backup.
+        self.placed.push(Placed {
+            dest: dest.to_path_buf(),
+            backup,
+        });
+        move_file(staged, dest)
+    }
+
+    fn create_dirs(&mut self, dir: &Path, root: &Path) -> Result<(), InstallError> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur {
+            if fs::symlink_metadata(d).is_ok() {
+                break;
+            }
+            if !d.starts_with(root) || d == root {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            fs::create_dir(&d).map_err(|e| InstallError::io("create directory", &d, e))?;
+            self.created_dirs.push(d);
+        }
+        Ok(())
+    }
+
+    /// Undo every change, newest first. Returns the first path that could not be restored.
+    fn rollback(&mut self) -> Result<(), PathBuf> {
+        let mut first_failure = None;
+        for p in self.placed.drain(..).rev() {
+            let removed = match fs::symlink_metadata(&p.dest) {
+                Ok(_) => fs::remove_file(&p.dest).is_ok(),
+                Err(_) => true,
+            };
+            let restored = match &p.backup {
+                Some(b) if removed => move_file(b, &p.dest).is_ok(),
+                Some(_) => false,
+                None => removed,
+            };
+            if !restored && first_failure.is_none() {
+                first_failure = Some(p.dest);
+            }
+        }
+        for d in self.created_dirs.drain(..).rev() {
+            if fs::symlink_metadata(&d).is_ok()
+                && fs::remove_dir(&d).is_err()
+                && first_failure.is_none()
+            {
+                first_failure = Some(d);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+}
+
+/// Rename, or copy and delete when source and destination are on different file systems.
+pub(crate) fn move_file(from: &Path, to: &Path) -> Result<(), InstallError> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(rename_err) => {
+            let meta = fs::symlink_metadata(from)
+                .map_err(|_| InstallError::io("move", from, rename_err))?;
+            if meta.file_type().is_symlink() {
+                let target =
+                    fs::read_link(from).map_err(|e| InstallError::io("read link", from, e))?;
+                #[cfg(unix)]
+                std::os::unix::fs::symlink(&target, to)
+                    .map_err(|e| InstallError::io("create link", to, e))?;
+                #[cfg(not(unix))]
+                let _ = target;
+            } else {
+                fs::copy(from, to).map_err(|e| InstallError::io("copy", to, e))?;
+            }
+            fs::remove_file(from).map_err(|e| InstallError::io("remove", from, e))
+        }
+    }
+}
+
+/// Parse the `WHEEL` file: supported `Wheel-Version` and `Root-Is-Purelib`.
+fn parse_wheel_file(wheel: &Path, file: &str, bytes: &[u8]) -> Result<bool, InstallError> {
+    let invalid = |reason: String| InstallError::InvalidWheelFile {
+        wheel: wheel.to_path_buf(),
+        file: file.to_string(),
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid("it is not valid UTF-8".into()))?;
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once(':') {
+            fields
+                .entry(k.trim().to_ascii_lowercase())
+                .or_insert_with(|| v.trim().to_string());
+        }
+    }
+    let version = fields
+        .get("wheel-version")
+        .ok_or_else(|| invalid("it has no `Wheel-Version`".into()))?;
+    let major = version.split('.').next().unwrap_or_default();
+    if major != "1" {
+        return Err(invalid(format!(
+            "`Wheel-Version: {version}` is not supported (only 1.x)"
+        )));
+    }
+    let purelib = fields
+        .get("root-is-purelib")
+        .ok_or_else(|| invalid("it has no `Root-Is-Purelib`".into()))?;
+    Ok(purelib.eq_ignore_ascii_case("true"))
+}
+
+/// The wheel's `.dist-info` and optional `.data` top-level directory names.
+struct Layout {
+    dist_info: String,
+    data: Option<String>,
+    /// The distribution name as spelled in the `.dist-info` name, for the headers folder.
+    dist_name: String,
+}
+
+/// Whether `dir` is `<name>-<version><suffix>` for this wheel (names and versions compared
+/// normalized).
+fn matches_wheel_dir(dir: &str, suffix: &str, filename: &WheelFilename) -> bool {
+    let Some(stem) = dir.strip_suffix(suffix) else {
+        return false;
+    };
+    let Some((name, version)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    PackageName::from_str(name).is_ok_and(|n| n == filename.name)
+        && Version::from_str(version).is_ok_and(|v| v == filename.version)
+}
+
+impl Layout {
+    fn find(
+        wheel: &Path,
+        filename: &WheelFilename,
+        entries: &[Entry],
+    ) -> Result<Self, InstallError> {
+        let mut dist_info: Option<String> = None;
+        let mut data: Option<String> = None;
+        let mut tops: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e.name.split_once('/').map(|(top, _)| top))
+            .collect();
+        tops.sort_unstable();
+        tops.dedup();
+        for top in tops {
+            let (slot, suffix, expected) = if top.ends_with(".dist-info") {
+                (&mut dist_info, ".dist-info", filename.dist_info_dir())
+            } else if top.ends_with(".data") {
+                (&mut data, ".data", filename.data_dir())
+            } else {
+                continue;
+            };
+            if !matches_wheel_dir(top, suffix, filename) || slot.is_some() {
+                return Err(InstallError::DistInfoMismatch {
+                    wheel: wheel.to_path_buf(),
+                    found: top.to_string(),
+                    expected,
+                });
+            }
+            *slot = Some(top.to_string());
+        }
+        let dist_info = dist_info.ok_or_else(|| InstallError::MissingDistInfo {
+            wheel: wheel.to_path_buf(),
+            expected: filename.dist_info_dir(),
+        })?;
+        let dist_name = dist_info
+            .rsplit_once('-')
+            .map_or(dist_info.as_str(), |(n, _)| n)
+            .to_string();
+        Ok(Layout {
+            dist_info,
+            data,
+            dist_name,
+        })
+    }
+
+    /// Where an entry is installed, and whether it is a script (shebang rewrite, +x).
+    fn destination(
+        &self,
+        wheel: &Path,
+        entry: &Entry,
+        dirs: &Dirs,
+        site_dir: &Path,
+    ) -> Result<(PathBuf, bool), InstallError> {
+        if let Some(data) = &self.data
+            && let Some(rest) = entry
+                .name
+                .strip_prefix(data.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+        {
+            let unknown = || InstallError::UnknownDataDir {
+                wheel: wheel.to_path_buf(),
+                entry: entry.name.clone(),
+            };
+            let (key, path) = rest.split_once('/').ok_or_else(unknown)?;
+            return match key {
+                "purelib" => Ok((dirs.purelib.join(path), false)),
+                "platlib" => Ok((dirs.platlib.join(path), false)),
+                "scripts" => {
+                    if path.contains('/') {
+                        // Scripts live directly in bin/; a subfolder there would be surprising.
+                        return Err(InstallError::UnsafeEntry {
+                            wheel: wheel.to_path_buf(),
+                            entry: entry.name.clone(),
+                            reason: "scripts must not be in subfolders",
+                        });
+                    }
+                    Ok((dirs.scripts.join(path), true))
+                }
+                "headers" => Ok((dirs.include.join(&self.dist_name).join(path), false)),
+                "data" => Ok((dirs.data.join(path), false)),
+                _ => Err(unknown()),
+            };
+        }
+        Ok((site_dir.join(&entry.name), false))
+    }
+}
+
+/// Reads entries from the archive with the zip-bomb bounds.
+struct WheelReader<'a> {
+    wheel: PathBuf,
+    archive: &'a mut ZipArchive<BufReader<File>>,
+    limit: u64,
+    total: u64,
+}
+
+impl WheelReader<'_> {
+    /// Validate the central directory: names, duplicates, symlinks, encryption, total size.
+    fn list_entries(&mut self) -> Result<Vec<Entry>, InstallError> {
+        let mut entries = Vec::with_capacity(self.archive.len());
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut declared_total: u64 = 0;
+        for index in 0..self.archive.len() {
+            let file =
+                self.archive
+                    .by_index_raw(index)
+                    .map_err(|source| InstallError::ZipEntry {
+                        wheel: self.wheel.clone(),
+                        entry: format!("#{index}"),
+                        source,
+                    })?;
+            let raw_name = file.name().map_err(|source| InstallError::ZipEntry {
+                wheel: self.wheel.clone(),
+                entry: format!("#{index}"),
+                source,
+            })?;
+            let unsafe_entry = |reason| InstallError::UnsafeEntry {
+                wheel: self.wheel.clone(),
+                entry: raw_name.to_string(),
+                reason,
+            };
+            let name = validate_entry_name(&raw_name)
+                .map_err(unsafe_entry)?
+                .to_string();
+            if file.is_symlink() {
+                return Err(unsafe_entry("symbolic links are not allowed in wheels"));
+            }
+            if file.encrypted() {
+                return Err(unsafe_entry("the entry is encrypted"));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(InstallError::DuplicateEntry {
+                    wheel: self.wheel.clone(),
+                    entry: name,
+                });
+            }
+            declared_total = declared_total.saturating_add(file.size());
+            if declared_total > self.limit {
+                return Err(InstallError::WheelTooLarge {
+                    wheel: self.wheel.clone(),
+                    limit: self.limit,
+                });
+            }
+            entries.push(Entry {
+                index,
+                is_dir: file.is_dir(),
+                declared: file.size(),
+                executable: file.unix_mode().is_some_and(|m| m & 0o111 != 0),
+                name,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Stream an entry's data to `sink`, refusing more bytes than declared or than the
+    /// remaining budget.
+    fn copy_entry(
+        &mut self,
+        entry: &Entry,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), InstallError>,
+    ) -> Result<u64, InstallError> {
+        let mut file =
+            self.archive
+                .by_index(entry.index)
+                .map_err(|source| InstallError::ZipEntry {
+                    wheel: self.wheel.clone(),
+                    entry: entry.name.clone(),
+                    source,
+                })?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut count: u64 = 0;
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|source| InstallError::ReadEntry {
+                    wheel: self.wheel.clone(),
+                    entry: entry.name.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                break;
+            }
+            count += n as u64;
+            if count > entry.declared {
+                return Err(InstallError::EntryTooLarge {
+                    wheel: self.wheel.clone(),
+                    entry: entry.name.clone(),
+                    declared: entry.declared,
+                });
+            }
+            self.total += n as u64;
+            if self.total > self.limit {
+                return Err(InstallError::WheelTooLarge {
+                    wheel: self.wheel.clone(),
+                    limit: self.limit,
+                });
+            }
+            sink(&buf[..n])?;
+        }
+        Ok(count)
+    }
+
+    fn read_to_vec(&mut self, entry: &Entry) -> Result<Vec<u8>, InstallError> {
+        let mut out = Vec::with_capacity(usize::try_from(entry.declared.min(1 << 20)).unwrap_or(0));
+        self.copy_entry(entry, &mut |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Unpack an entry to `dest`, checking it against its RECORD row. Returns the RECORD
+    /// sha256 and size of the content.
+    fn extract_verified(
+        &mut self,
+        entry: &Entry,
+        recorded: &RecordEntry,
+        dest: &Path,
+    ) -> Result<(String, u64), InstallError> {
+        let expected = recorded.hash.as_deref().unwrap_or_default();
+        let (algorithm, digest) = expected.split_once('=').unwrap_or((expected, ""));
+        let mut checker = match algorithm {
+            "sha256" => None,
+            "sha384" => Some(AnyHasher::Sha384(Sha384::new())),
+            "sha512" => Some(AnyHasher::Sha512(Sha512::new())),
+            _ => {
+                return Err(InstallError::UnsupportedHash {
+                    wheel: self.wheel.clone(),
+                    entry: entry.name.clone(),
+                    algorithm: algorithm.to_string(),
+                });
+            }
+        };
+        let mut sha256 = Sha256::new();
+        let file = File::create(dest).map_err(|e| InstallError::io("create", dest, e))?;
+        let mut out = std::io::BufWriter::new(file);
+        let size = self.copy_entry(entry, &mut |chunk| {
+            sha256.update(chunk);
+            if let Some(c) = checker.as_mut() {
+                c.update(chunk);
+            }
+            out.write_all(chunk)
+                .map_err(|e| InstallError::io("write", dest, e))
+        })?;
+        out.flush()
+            .map_err(|e| InstallError::io("write", dest, e))?;
+        let sha256 = urlsafe_b64_nopad(&sha256.finalize());
+        let actual = match checker {
+            None => sha256.clone(),
+            Some(c) => c.finalize_b64(),
+        };
+        // Some tools pad the base64 digest; compare without padding.
+        if actual != digest.trim_end_matches('=') {
+            return Err(InstallError::HashMismatch {
+                wheel: self.wheel.clone(),
+                entry: entry.name.clone(),
+                expected: expected.to_string(),
+                actual: format!("{algorithm}={actual}"),
+            });
+        }
+        if let Some(expected_size) = recorded.size
+            && expected_size != size
+        {
+            return Err(InstallError::SizeMismatch {
+                wheel: self.wheel.clone(),
+                entry: entry.name.clone(),
+                expected: expected_size,
+                actual: size,
+            });
+        }
+        Ok((format!("sha256={sha256}"), size))
+    }
+}
+
+/// The stronger algorithms RECORD may use besides sha256.
+enum AnyHasher {
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl AnyHasher {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            AnyHasher::Sha384(h) => h.update(data),
+            AnyHasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finalize_b64(self) -> String {
+        match self {
+            AnyHasher::Sha384(h) => urlsafe_b64_nopad(&h.finalize()),
+            AnyHasher::Sha512(h) => urlsafe_b64_nopad(&h.finalize()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::install::testing::{WheelBuilder, diff, patch_bytes, patch_declared_size, snapshot};
+    use crate::install::uninstall_from;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A venv-like layout in a temp dir: `lib/python3.11/site-packages`, `bin`, `include`.
+    fn layout() -> (tempfile::TempDir, InstallTarget) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("venv");
+        let target = InstallTarget::posix_venv(&root, 3, 11);
+        fs::create_dir_all(&target.purelib).unwrap();
+        fs::create_dir_all(&target.scripts).unwrap();
+        fs::create_dir_all(root.join("include")).unwrap();
+        fs::write(root.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        (tmp, target)
+    }
+
+    fn demo_wheel() -> WheelBuilder {
+        let b = WheelBuilder::new("demo_pkg", "1.0");
+        let b = b
+            .file("demo_pkg/__init__.py", b"VALUE = 1\n")
+            .file(
+                "demo_pkg/cli.py",
+                b"def main():\n    print('demo main')\n    return 0\ndef gui():\n    return 0\n",
+            )
+            .file("demo_pkg/data/config.txt", b"a,b\n")
+            .exec_file("demo_pkg/tool.sh", b"#!/bin/sh\necho tool\n")
+            .data_file("scripts", "demo-run", b"#!python\nprint('run')\n")
+            .data_file("scripts", "demo-sh", b"#!/bin/sh\necho sh\n")
+            .data_file("data", "share/demo/x.txt", b"shared data\n")
+            .data_file("headers", "demo.h", b"#define DEMO 1\n")
+            .data_file("purelib", "demo_extra.py", b"EXTRA = 2\n");
+        b.entry_points("[console_scripts]\ndemo = demo_pkg.cli:main\n\n[gui_scripts]\ndemo-gui = demo_pkg.cli:gui\n\n[tutor.plugin.v1]\ndemo = demo_pkg.plugin\n")
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn installs_every_part_then_uninstall_restores_tree() {
+        let (tmp, target) = layout();
+        let before = snapshot(tmp.path());
+        let wheel = demo_wheel().build(tmp.path());
+        let before_with_wheel = snapshot(tmp.path());
+        let opts = InstallOptions {
+            requested: true,
+            direct_url: Some(DirectUrl::archive(
+                "https://example.org/demo.whl",
+                Some("ab"),
+            )),
+            ..InstallOptions::default()
+        };
+        let installed = install_wheel_into(&wheel, &target, &opts).unwrap();
+        assert_eq!(installed.name.to_string(), "demo-pkg");
+        let sp = &target.purelib;
+        let di = sp.join("demo_pkg-1.0.dist-info");
+        assert_eq!(installed.dist_info, di);
+
+        assert_eq!(
+            fs::read(sp.join("demo_pkg/__init__.py")).unwrap(),
+            b"VALUE = 1\n"
+        );
+        assert_eq!(fs::read(sp.join("demo_extra.py")).unwrap(), b"EXTRA = 2\n");
+        assert_eq!(mode(&sp.join("demo_pkg/tool.sh")) & 0o111, 0o111);
+        assert_eq!(mode(&sp.join("demo_pkg/cli.py")) & 0o111, 0);
+        let root = &target.root;
+        assert_eq!(
+            fs::read(root.join("share/demo/x.txt")).unwrap(),
+            b"shared data\n"
+        );
+        assert_eq!(
+            fs::read(root.join("include/site/python3.11/demo_pkg/demo.h")).unwrap(),
+            b"#define DEMO 1\n"
+        );
+        let run = fs::read_to_string(target.scripts.join("demo-run")).unwrap();
+        assert_eq!(
+            run,
+            format!("#!{}\nprint('run')\n", target.python.display())
+        );
+        assert_eq!(mode(&target.scripts.join("demo-run")) & 0o111, 0o111);
+        assert_eq!(
+            fs::read(target.scripts.join("demo-sh")).unwrap(),
+            b"#!/bin/sh\necho sh\n"
+        );
+        let launcher = fs::read_to_string(target.scripts.join("demo")).unwrap();
+        assert!(launcher.starts_with(&format!("#!{}\n", target.python.display())));
+        assert!(launcher.contains("from demo_pkg.cli import main\n"));
+        assert!(launcher.contains("sys.exit(main())"));
+        assert_eq!(mode(&target.scripts.join("demo")) & 0o111, 0o111);
+        assert!(target.scripts.join("demo-gui").exists());
+        assert_eq!(fs::read(di.join("INSTALLER")).unwrap(), b"plonk\n");
+        assert!(di.join("REQUESTED").exists());
+        let du = DirectUrl::parse(&fs::read(di.join("direct_url.json")).unwrap()).unwrap();
+        assert_eq!(du.archive_sha256(), Some("ab"));
+        // No staging leftovers.
+        assert!(fs::read_dir(root).unwrap().all(|e| {
+            !e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".plonk")
+        }));
+
+        // RECORD lists exactly the installed files, with correct hashes and sizes.
+        let record = Record::parse(&fs::read(di.join("RECORD")).unwrap()).unwrap();
+        assert_eq!(record, installed.record);
+        let mut listed: Vec<PathBuf> = Vec::new();
+        for e in &record.entries {
+            let path = crate::install::paths::normalize_lexical(&sp.join(&e.path)).unwrap();
+            if let Some(hash) = &e.hash {
+                let content = fs::read(&path).unwrap();
+                assert_eq!(hash, &crate::dist::record_hash(&content), "{}", e.path);
+                assert_eq!(e.size, Some(content.len() as u64));
+            }
+            listed.push(path);
+        }
+        assert!(record.get("../../../bin/demo").is_some());
+        assert!(
+            record
+                .get("demo_pkg-1.0.dist-info/RECORD")
+                .unwrap()
+                .hash
+                .is_none()
+        );
+        assert!(
+            record
+                .get("demo_pkg-1.0.dist-info/INSTALLER")
+                .unwrap()
+                .hash
+                .is_none()
+        );
+        let after = snapshot(tmp.path());
+        let mut new_files: Vec<PathBuf> = diff(&before_with_wheel, &after)
+            .iter()
+            .filter_map(|d| d.strip_prefix("+ "))
+            .map(|p| tmp.path().join(p))
+            .filter(|p| p.is_file())
+            .collect();
+        new_files.sort();
+        listed.sort();
+        assert_eq!(new_files, listed);
+
+        let report = uninstall_from(&target, &di, None).unwrap();
+        assert!(report.skipped_outside.is_empty());
+        assert!(report.missing.is_empty(), "{:?}", report.missing);
+        fs::remove_file(&wheel).unwrap();
+        let after = snapshot(tmp.path());
+        assert_eq!(diff(&before, &after), Vec::<String>::new());
+    }
+
+    #[test]
+    fn platlib_wheel_goes_to_platlib() {
+        let (tmp, mut target) = layout();
+        target.platlib = target.root.join("lib64/python3.11/site-packages");
+        fs::create_dir_all(&target.platlib).unwrap();
+        let before = snapshot(tmp.path());
+        let mut b = WheelBuilder::new("fast", "2.0")
+            .file("fast/__init__.py", b"")
+            .file("fast/_speedups.so", b"\x7fELF")
+            .data_file("purelib", "fast_pure.py", b"X = 1\n")
+            .entry_points("[console_scripts]\nfast = fast:main\n");
+        b.purelib = false;
+        b.tag = "cp311-cp311-manylinux_2_17_x86_64".into();
+        let wheel = b.build(tmp.path());
+        let installed = install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap();
+        assert!(installed.dist_info.starts_with(&target.platlib));
+        assert!(target.platlib.join("fast/_speedups.so").exists());
+        assert!(target.purelib.join("fast_pure.py").exists());
+        assert!(!installed.dist_info.join("REQUESTED").exists());
+        let record = &installed.record;
+        assert!(
+            record
+                .get("../../../lib/python3.11/site-packages/fast_pure.py")
+                .is_some()
+        );
+        assert!(record.get("../../../bin/fast").is_some());
+        uninstall_from(&target, &installed.dist_info, None).unwrap();
+        fs::remove_file(&wheel).unwrap();
+        assert_eq!(diff(&before, &snapshot(tmp.path())), Vec::<String>::new());
+    }
+
+    #[test]
+    fn shared_namespace_and_data_files_survive_until_last_owner_goes() {
+        let (tmp, target) = layout();
+        let before = snapshot(tmp.path());
+        let a = WheelBuilder::new("ns_a", "1.0")
+            .file("ns/a/__init__.py", b"A = 1\n")
+            .data_file("data", "share/common/LICENSE", b"same\n")
+            .build(tmp.path());
+        let b = WheelBuilder::new("ns_b", "1.0")
+            .file("ns/b/__init__.py", b"B = 1\n")
+            .data_file("data", "share/common/LICENSE", b"same\n")
+            .build(tmp.path());
+        let ia = install_wheel_into(&a, &target, &InstallOptions::default()).unwrap();
+        let ib = install_wheel_into(&b, &target, &InstallOptions::default()).unwrap();
+        // Simulate an import having written bytecode next to ns/a.
+        let cache = target.purelib.join("ns/a/__pycache__");
+        fs::create_dir_all(&cache).unwrap();
+        fs::write(cache.join("__init__.cpython-311.pyc"), b"pyc").unwrap();
+        fs::write(cache.join("__init__.cpython-312.opt-1.pyc"), b"pyc").unwrap();
+
+        let report = uninstall_from(&target, &ia.dist_info, None).unwrap();
+        assert_eq!(
+            report.kept_shared,
+            [target.root.join("share/common/LICENSE")]
+        );
+        assert!(!target.purelib.join("ns/a").exists());
+        assert!(target.purelib.join("ns/b/__init__.py").exists());
+        assert!(target.root.join("share/common/LICENSE").exists());
+
+        uninstall_from(&target, &ib.dist_info, None).unwrap();
+        fs::remove_file(&a).unwrap();
+        fs::remove_file(&b).unwrap();
+        assert_eq!(diff(&before, &snapshot(tmp.path())), Vec::<String>::new());
+    }
+
+    #[test]
+    fn second_install_of_same_dist_is_refused() {
+        let (tmp, target) = layout();
+        let wheel = WheelBuilder::new("one", "1.0")
+            .file("one.py", b"")
+            .build(tmp.path());
+        install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap();
+        let before = snapshot(tmp.path());
+        let err = install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap_err();
+        assert!(
+            matches!(err, InstallError::AlreadyInstalled { .. }),
+            "{err}"
+        );
+        assert_eq!(diff(&before, &snapshot(tmp.path())), Vec::<String>::new());
+    }
+
+    /// Install `bytes` as `filename` and assert the error matches and nothing changed.
+    fn assert_refused(
+        filename: &str,
+        bytes: &[u8],
+        check: impl Fn(&InstallError) -> bool,
+        limit: u64,
+    ) {
+        let (tmp, target) = layout();
+        // An existing file the hostile wheel tries to replace must come back.
+        fs::write(target.purelib.join("aaa.py"), b"original\n").unwrap();
+        let wheel_dir = tempfile::tempdir().unwrap();
+        let wheel = wheel_dir.path().join(filename);
+        fs::write(&wheel, bytes).unwrap();
+        let before = snapshot(tmp.path());
+        let err = install_with_limit(&wheel, &target, &InstallOptions::default(), limit)
+            .expect_err("hostile wheel installed");
+        assert!(check(&err), "unexpected error: {err} / {err:?}");
+        // The message names the wheel.
+        assert!(err.to_string().contains(filename), "{err}");
+        assert_eq!(
+            diff(&before, &snapshot(tmp.path())),
+            Vec::<String>::new(),
+            "{err}"
+        );
+    }
+
+    fn base() -> WheelBuilder {
+        WheelBuilder::new("evil", "1.0")
+            .file("aaa.py", b"replaced\n")
+            .file("evil/__init__.py", b"")
+    }
+
+    #[test]
+    fn hostile_entry_names() {
+        for (bad, _) in [
+            ("../escape.py", ()),
+            ("/abs.py", ()),
+            ("evil/../../x.py", ()),
+            ("evil\\..\\..\\x.py", ()),
+        ] {
+            let b = base().file(bad, b"x");
+            assert_refused(
+                &b.filename(),
+                &b.bytes(),
+                |e| matches!(e, InstallError::UnsafeEntry { .. }),
+                MAX_UNPACKED_SIZE,
+            );
+        }
+        let mut b = base();
+        b.symlinks.push(("evil/link".into(), "/etc/passwd".into()));
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::UnsafeEntry { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+    }
+
+    #[test]
+    fn hostile_duplicate_entry() {
+        let b = base().file("evil/one.py", b"1").file("evil/two.py", b"1");
+        let mut bytes = b.bytes();
+        // Rename `two` to `one` in both headers and RECORD: same content, same CRC.
+        assert!(patch_bytes(&mut bytes, b"evil/two.py", b"evil/one.py") >= 2);
+        assert_refused(
+            &b.filename(),
+            &bytes,
+            |e| {
+                matches!(
+                    e,
+                    InstallError::DuplicateEntry { .. } | InstallError::Zip { .. }
+                )
+            },
+            MAX_UNPACKED_SIZE,
+        );
+    }
+
+    #[test]
+    fn hostile_record() {
+        let mut b = base().file("evil/mod.py", b"print(1)\n");
+        b.record_rows.insert(
+            "evil/mod.py".into(),
+            format!("evil/mod.py,{},9", crate::dist::record_hash(b"print(2)\n")),
+        );
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::HashMismatch { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+
+        let mut b = base().file("evil/mod.py", b"print(1)\n");
+        b.record_rows.insert(
+            "evil/mod.py".into(),
+            format!("evil/mod.py,{},99", crate::dist::record_hash(b"print(1)\n")),
+        );
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::SizeMismatch { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+
+        let mut b = base().file("evil/mod.py", b"print(1)\n");
+        b.unrecorded.insert("evil/mod.py".into());
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::NotInRecord { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+
+        let mut b = base().file("evil/mod.py", b"print(1)\n");
+        b.record_rows
+            .insert("evil/mod.py".into(), "evil/mod.py,md5=abc,9".into());
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::UnsupportedHash { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+    }
+
+    #[test]
+    fn hostile_archive() {
+        // Truncated archive.
+        let b = base();
+        let bytes = b.bytes();
+        assert_refused(
+            &b.filename(),
+            &bytes[..bytes.len() / 2],
+            |e| matches!(e, InstallError::Zip { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // Not a zip at all.
+        assert_refused(
+            &b.filename(),
+            b"garbage",
+            |e| matches!(e, InstallError::Zip { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // An entry that inflates beyond its declared size.
+        let big = vec![b'a'; 100_000];
+        let b = base().file("evil/big.txt", &big);
+        let mut bytes = b.bytes();
+        patch_declared_size(&mut bytes, "evil/big.txt", 10);
+        assert_refused(
+            &b.filename(),
+            &bytes,
+            |e| {
+                matches!(
+                    e,
+                    InstallError::EntryTooLarge { .. } | InstallError::ReadEntry { .. }
+                )
+            },
+            MAX_UNPACKED_SIZE,
+        );
+        // A wheel over the total budget.
+        let b = base().file("evil/big.txt", &big);
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::WheelTooLarge { .. }),
+            50_000,
+        );
+    }
+
+    #[test]
+    fn hostile_layout() {
+        // .dist-info of another project.
+        let mut b = base();
+        b.dist_info_name = Some("other-1.0.dist-info".into());
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::DistInfoMismatch { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // METADATA of another project.
+        let mut b = base();
+        b.metadata_name = Some("other".into());
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::MetadataMismatch { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // Unknown .data folder.
+        let b = base().data_file("lib", "x.py", b"");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::UnknownDataDir { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // Entry point that would inject code into the launcher.
+        let b = base().entry_points("[console_scripts]\nx = os; import shutil:rmtree\n");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::InvalidEntryPoint { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        let b = base().entry_points("[console_scripts]\n../../x = evil:main\n");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::InvalidEntryPoint { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // A launcher and a .data script at the same path.
+        let b = base()
+            .data_file("scripts", "evil", b"#!python\n")
+            .entry_points("[console_scripts]\nevil = evil:main\n");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::ConflictingPaths { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // Bad file name.
+        let b = base();
+        assert_refused(
+            "evil.whl",
+            &b.bytes(),
+            |e| matches!(e, InstallError::WheelFilename { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+    }
+
+    #[test]
+    fn failure_during_commit_rolls_back() {
+        let (tmp, target) = layout();
+        fs::write(target.purelib.join("aaa.py"), b"original\n").unwrap();
+        // `zzz` exists as a folder: placing the file there fails after aaa.py was replaced.
+        fs::create_dir_all(target.purelib.join("zzz/inner")).unwrap();
+        let before = snapshot(tmp.path());
+        let wheel_dir = tempfile::tempdir().unwrap();
+        let wheel = WheelBuilder::new("clash", "1.0")
+            .file("aaa.py", b"replaced\n")
+            .file("newpkg/deep/mod.py", b"")
+            .file("zzz", b"file\n")
+            .build(wheel_dir.path());
+        let err = install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap_err();
+        assert!(matches!(err, InstallError::Io { .. }), "{err:?}");
+        assert_eq!(diff(&before, &snapshot(tmp.path())), Vec::<String>::new());
+    }
+
+    fn python3() -> Option<PathBuf> {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    }
+
+    #[test]
+    fn real_venv_install_run_compile_uninstall() {
+        let Some(python) = python3() else {
+            eprintln!("python3 not available; skipping");
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("venv");
+        let status = Command::new(&python)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&root)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let env = crate::environment::PythonEnvironment::from_root(&root, None).unwrap();
+        let before = snapshot(&root);
+        let wheel_dir = tempfile::tempdir().unwrap();
+        let wheel = demo_wheel().build(wheel_dir.path());
+        let opts = InstallOptions {
+            compile: true,
+            requested: true,
+            ..InstallOptions::default()
+        };
+        let dist: crate::environment::InstalledDist =
+            crate::install::install_wheel(&wheel, &env, &opts)
+                .unwrap()
+                .into();
+        assert_eq!(dist.installer.as_deref(), Some("plonk"));
+        let record = Record::parse(&fs::read(dist.dist_info.join("RECORD")).unwrap()).unwrap();
+        assert!(
+            record
+                .entries
+                .iter()
+                .any(|e| e.path.starts_with("demo_pkg/__pycache__/cli.") && e.hash.is_none()),
+            "{record:?}"
+        );
+        let bin = &env.interpreter.scheme.scripts;
+        let out = Command::new(bin.join("demo")).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "demo main\n");
+        let out = Command::new(bin.join("demo-run")).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "run\n");
+        let out = Command::new(env.python())
+            .args([
+                "-c",
+                "import demo_pkg, demo_extra; print(demo_pkg.VALUE + demo_extra.EXTRA)",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n", "{out:?}");
+
+        let installed = env.installed().unwrap();
+        let found = installed
+            .iter()
+            .find(|d| d.name.to_string() == "demo-pkg")
+            .unwrap();
+        assert!(found.requested);
+        let report = crate::install::uninstall(&env, found).unwrap();
+        assert!(report.skipped_outside.is_empty());
+        assert_eq!(diff(&before, &snapshot(&root)), Vec::<String>::new());
+    }
+}

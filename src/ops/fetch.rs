@@ -1,0 +1,687 @@
+//! Getting packages: candidate lists, metadata and wheels, each fetched at most once per
+//! run (shared futures), cached on disk by content hash, and built from sdists when no
+//! compatible wheel exists. The resolver's [`MetadataProvider`] and the build step's
+//! [`BuildEnv`] are both answered from here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+
+use crate::build::{self, BuildEnv};
+use crate::cache::Cache;
+use crate::dist::{DistFilename, Metadata, PackageName, Requirement, Version};
+use crate::environment::{InstalledDist, Interpreter, PythonEnvironment};
+use crate::ops::error::FetchError;
+use crate::ops::{ProgressKind, Reporter};
+use crate::registry::{Candidate, RegistryClient};
+use crate::resolve::{self, MetadataProvider, ProviderError, VersionInfo};
+
+/// Nested builds (a build requirement that itself needs a build) stop here.
+const MAX_BUILD_DEPTH: usize = 4;
+
+type Shared<T> = Arc<OnceCell<Result<T, Arc<FetchError>>>>;
+
+/// A wheel ready to install: in the cache, verified.
+#[derive(Debug, Clone)]
+pub struct WheelReady {
+    /// Path of the `.whl` in the cache.
+    pub path: PathBuf,
+    /// Whether it was built from an sdist by this run.
+    pub built: bool,
+    /// The index file it came from (a wheel, or the sdist it was built from); None for
+    /// wheels plonk made itself.
+    pub origin: Option<Candidate>,
+}
+
+/// Counters for the closing summary.
+#[derive(Debug, Default)]
+pub struct FetchStats {
+    /// Files downloaded (not found in the cache).
+    pub downloaded: AtomicUsize,
+    /// Wheels built.
+    pub built: AtomicUsize,
+    /// Time spent downloading, in microseconds (summed over parallel downloads).
+    pub download_micros: AtomicUsize,
+    /// Time spent building, in microseconds.
+    pub build_micros: AtomicUsize,
+}
+
+impl FetchStats {
+    /// Wall-ish time of downloads.
+    pub fn download_time(&self) -> Duration {
+        Duration::from_micros(self.download_micros.load(Ordering::Relaxed) as u64)
+    }
+    /// Time of builds.
+    pub fn build_time(&self) -> Duration {
+        Duration::from_micros(self.build_micros.load(Ordering::Relaxed) as u64)
+    }
+}
+
+/// Fetches and builds packages for one target interpreter.
+pub struct Fetcher {
+    handle: tokio::runtime::Handle,
+    registry: Arc<RegistryClient>,
+    /// Per-package registries from an index entry's own `--index-url` options.
+    overrides: HashMap<PackageName, Arc<RegistryClient>>,
+    cache: Cache,
+    interpreter: Interpreter,
+    reporter: Arc<dyn Reporter>,
+    candidates: Mutex<HashMap<PackageName, Shared<Arc<Vec<Candidate>>>>>,
+    metadata: Mutex<HashMap<(PackageName, Version), Shared<Arc<Metadata>>>>,
+    wheels: Mutex<HashMap<(PackageName, Version), Shared<WheelReady>>>,
+    sdists: Mutex<HashMap<String, Shared<PathBuf>>>,
+    depth: usize,
+    /// Summary counters.
+    pub stats: FetchStats,
+}
+
+impl Fetcher {
+    /// A fetcher for packages installable into `interpreter`.
+    pub fn new(
+        handle: tokio::runtime::Handle,
+        registry: RegistryClient,
+        overrides: HashMap<PackageName, RegistryClient>,
+        cache: Cache,
+        interpreter: Interpreter,
+        reporter: Arc<dyn Reporter>,
+    ) -> Self {
+        Fetcher {
+            handle,
+            registry: Arc::new(registry),
+            overrides: overrides
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(v)))
+                .collect(),
+            cache,
+            interpreter,
+            reporter,
+            candidates: Mutex::default(),
+            metadata: Mutex::default(),
+            wheels: Mutex::default(),
+            sdists: Mutex::default(),
+            depth: 0,
+            stats: FetchStats::default(),
+        }
+    }
+
+    /// The target interpreter.
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.interpreter
+    }
+
+    /// The cache this fetcher writes to.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    fn registry_for(&self, name: &PackageName) -> &Arc<RegistryClient> {
+        self.overrides.get(name).unwrap_or(&self.registry)
+    }
+
+    fn shared<K: std::hash::Hash + Eq + Clone, T>(
+        map: &Mutex<HashMap<K, Shared<T>>>,
+        key: &K,
+    ) -> Shared<T> {
+        let mut map = match map.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(key.clone()).or_default().clone()
+    }
+
+    /// Every file of every version of `name`, fetched once per run.
+    pub async fn candidates(
+        &self,
+        name: &PackageName,
+    ) -> Result<Arc<Vec<Candidate>>, Arc<FetchError>> {
+        let cell = Self::shared(&self.candidates, name);
+        cell.get_or_init(|| async {
+            self.registry_for(name)
+                .candidates(name)
+                .await
+                .map(Arc::new)
+                .map_err(|source| Arc::new(FetchError::Registry(source)))
+        })
+        .await
+        .clone()
+    }
+
+    /// Starts fetching the candidates of `name` in the background (the resolver will ask).
+    pub fn prefetch(self: &Arc<Self>, name: &PackageName) {
+        let this = Arc::clone(self);
+        let name = name.clone();
+        self.handle.spawn(async move {
+            let _ = this.candidates(&name).await;
+        });
+    }
+
+    /// The file of `name==version` plonk would install: the best compatible wheel, else the
+    /// sdist. Files whose `Requires-Python` excludes the target are skipped.
+    pub fn best_file<'a>(
+        &self,
+        candidates: &'a [Candidate],
+        version: &Version,
+    ) -> Option<&'a Candidate> {
+        let python = &self.interpreter.python_full_version;
+        let usable = candidates.iter().filter(|c| {
+            &c.version == version
+                && c.requires_python
+                    .as_ref()
+                    .is_none_or(|spec| spec.contains(python))
+        });
+        let mut best_wheel: Option<(&Candidate, (bool, usize))> = None;
+        let mut sdist: Option<&Candidate> = None;
+        for c in usable {
+            match &c.filename {
+                DistFilename::Wheel(w) => {
+                    if let Some(priority) = self.interpreter.tags.compatibility(w) {
+                        // Prefer files that are not yanked, then the most specific tag.
+                        let key = (c.yanked, priority);
+                        if best_wheel.as_ref().is_none_or(|(_, k)| key < *k) {
+                            best_wheel = Some((c, key));
+                        }
+                    }
+                }
+                DistFilename::Sdist(_) => {
+                    if sdist.is_none_or(|s| s.yanked && !c.yanked) {
+                        sdist = Some(c);
+                    }
+                }
+            }
+        }
+        best_wheel.map(|(c, _)| c).or(sdist)
+    }
+
+    /// The versions of `name` that have a file installable into the target.
+    pub async fn versions(&self, name: &PackageName) -> Result<Vec<VersionInfo>, Arc<FetchError>> {
+        let candidates = self.candidates(name).await?;
+        let mut by_version: BTreeMap<&Version, Vec<&Candidate>> = BTreeMap::new();
+        for c in candidates.iter() {
+            by_version.entry(&c.version).or_default().push(c);
+        }
+        let mut out = Vec::new();
+        for (version, files) in by_version {
+            let installable: Vec<&&Candidate> = files
+                .iter()
+                .filter(|c| match &c.filename {
+                    DistFilename::Wheel(w) => self.interpreter.tags.is_compatible(w),
+                    DistFilename::Sdist(_) => true,
+                })
+                .collect();
+            if installable.is_empty() {
+                continue;
+            }
+            let yanked = installable.iter().all(|c| c.yanked);
+            // Requires-Python: the chosen file's; when every file excludes us, report one of
+            // them so the resolver can explain why.
+            let requires_python = self
+                .best_file(&candidates, version)
+                .map(|c| c.requires_python.clone())
+                .unwrap_or_else(|| installable.first().and_then(|c| c.requires_python.clone()));
+            out.push(VersionInfo {
+                version: version.clone(),
+                requires_python,
+                yanked,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The metadata of `name==version`: from the index when it has it, else from the sdist's
+    /// static PKG-INFO, else by building.
+    pub async fn metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<Metadata>, Arc<FetchError>> {
+        let key = (name.clone(), version.clone());
+        let cell = Self::shared(&self.metadata, &key);
+        cell.get_or_init(|| async { self.fetch_metadata(name, version).await.map(Arc::new) })
+            .await
+            .clone()
+    }
+
+    async fn fetch_metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Metadata, Arc<FetchError>> {
+        let candidates = self.candidates(name).await?;
+        let file = self
+            .best_file(&candidates, version)
+            .cloned()
+            .ok_or_else(|| Arc::new(FetchError::NoFile(format!("{name}=={version}"))))?;
+        match self.registry_for(name).metadata(&file).await {
+            Ok(Some(metadata)) => return Ok(metadata),
+            Ok(None) => {}
+            // The index's metadata endpoint failing is not fatal: the file itself has it.
+            Err(err) => self.reporter.detail(&format!(
+                "metadata of {name}=={version} from the index: {err}"
+            )),
+        }
+        match &file.filename {
+            DistFilename::Sdist(_) => {
+                let sdist = self.sdist(&file).await?;
+                let sdist2 = sdist.clone();
+                let static_md =
+                    tokio::task::spawn_blocking(move || build::read_sdist_metadata(&sdist2))
+                        .await
+                        .map_err(|e| Arc::new(FetchError::Join(e.to_string())))?
+                        .map_err(|e| Arc::new(FetchError::Build(e)))?;
+                if let Some(md) = static_md {
+                    return Ok(md);
+                }
+                let wheel = self.wheel(name, version).await?;
+                read_wheel_metadata(wheel.path).await
+            }
+            DistFilename::Wheel(_) => {
+                let wheel = self.wheel(name, version).await?;
+                read_wheel_metadata(wheel.path).await
+            }
+        }
+    }
+
+    /// Downloads (or finds in the cache) the sdist of a candidate.
+    async fn sdist(&self, file: &Candidate) -> Result<PathBuf, Arc<FetchError>> {
+        let key = file.url.to_string();
+        let cell = Self::shared(&self.sdists, &key);
+        cell.get_or_init(|| async { self.download(file, "archives-v1").await })
+            .await
+            .clone()
+    }
+
+    /// Downloads a file into a content-addressed cache bucket, or reuses it.
+    async fn download(&self, file: &Candidate, bucket: &str) -> Result<PathBuf, Arc<FetchError>> {
+        let key = match &file.sha256 {
+            Some(sha) => sha.clone(),
+            None => crate::cache::cache_key(&[file.url.as_str().as_bytes()]),
+        };
+        let label = file.filename.to_string();
+        let dir = self.cache.bucket(bucket).join(&key);
+        // A hash-named folder only ever holds verified content (download renames into place).
+        if file.sha256.is_some()
+            && let Some(existing) = find_file_in(&dir, |_| true)
+        {
+            return Ok(existing);
+        }
+        tokio::fs::create_dir_all(&dir).await.map_err(|source| {
+            Arc::new(FetchError::Io {
+                path: dir.clone(),
+                source,
+            })
+        })?;
+        let progress = self
+            .reporter
+            .start(ProgressKind::Download, &label, file.size);
+        let started = Instant::now();
+        let reporter = Arc::clone(&self.reporter);
+        let last = std::sync::atomic::AtomicU64::new(0);
+        let on_bytes = move |total: u64| {
+            let before = last.swap(total, Ordering::Relaxed);
+            reporter.advance(progress, total.saturating_sub(before));
+        };
+        let result = self
+            .registry_for(&file.name)
+            .download_with_progress(file, &dir, Some(&on_bytes))
+            .await;
+        self.reporter.finish(progress);
+        let path = result.map_err(|source| Arc::new(FetchError::Registry(source)))?;
+        self.stats.downloaded.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .download_micros
+            .fetch_add(started.elapsed().as_micros() as usize, Ordering::Relaxed);
+        Ok(path)
+    }
+
+    /// A wheel of `name==version` for the target: downloaded, or built from the sdist (built
+    /// wheels are cached by the sdist's sha256, so nothing is built twice).
+    pub async fn wheel(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<WheelReady, Arc<FetchError>> {
+        let key = (name.clone(), version.clone());
+        let cell = Self::shared(&self.wheels, &key);
+        cell.get_or_init(|| async { self.fetch_wheel(name, version).await })
+            .await
+            .clone()
+    }
+
+    async fn fetch_wheel(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<WheelReady, Arc<FetchError>> {
+        let candidates = self.candidates(name).await?;
+        let file = self
+            .best_file(&candidates, version)
+            .cloned()
+            .ok_or_else(|| Arc::new(FetchError::NoFile(format!("{name}=={version}"))))?;
+        match &file.filename {
+            DistFilename::Wheel(_) => {
+                let path = self.download(&file, "wheels-v1").await?;
+                Ok(WheelReady {
+                    path,
+                    built: false,
+                    origin: Some(file),
+                })
+            }
+            DistFilename::Sdist(_) => {
+                let sdist = self.sdist(&file).await?;
+                let path = self.build_sdist(name, version, &sdist).await?;
+                Ok(WheelReady {
+                    path,
+                    built: true,
+                    origin: Some(file),
+                })
+            }
+        }
+    }
+
+    /// Builds a wheel from a local sdist, reusing a wheel built earlier from the same bytes.
+    pub async fn build_sdist(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+        sdist: &Path,
+    ) -> Result<PathBuf, Arc<FetchError>> {
+        let sdist = sdist.to_path_buf();
+        let bytes_sha = {
+            let p = sdist.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::read(&p).map(|b| crate::dist::sha256_hex(&b))
+            })
+            .await
+            .map_err(|e| Arc::new(FetchError::Join(e.to_string())))?
+            .map_err(|source| {
+                Arc::new(FetchError::Io {
+                    path: sdist.clone(),
+                    source,
+                })
+            })?
+        };
+        let tags_key = self
+            .interpreter
+            .tags
+            .iter()
+            .next()
+            .map(|(p, a, pl)| format!("{p}-{a}-{pl}"))
+            .unwrap_or_default();
+        let out_dir = self
+            .cache
+            .bucket("built-v1")
+            .join(&bytes_sha)
+            .join(crate::cache::cache_key(&[tags_key.as_bytes()]));
+        if let Some(existing) = find_wheel_in(&out_dir) {
+            return Ok(existing);
+        }
+        if self.depth >= MAX_BUILD_DEPTH {
+            return Err(Arc::new(FetchError::BuildDepth(format!(
+                "{name}=={version}"
+            ))));
+        }
+        let progress =
+            self.reporter
+                .start(ProgressKind::Build, &format!("{name}=={version}"), None);
+        let started = Instant::now();
+        let this = Arc::clone(self);
+        let base_python = self.interpreter.base_executable.clone();
+        let cache = self.cache.clone();
+        let label = format!("{name}=={version}");
+        let result = tokio::task::spawn_blocking(move || -> Result<PathBuf, FetchError> {
+            let work = cache
+                .tempdir_in("build-work-v1")
+                .map_err(FetchError::Cache)?;
+            let project = build::unpack_sdist(&sdist, work.path()).map_err(FetchError::Build)?;
+            let staging = work.path().join("out");
+            std::fs::create_dir_all(&staging).map_err(|source| FetchError::Io {
+                path: staging.clone(),
+                source,
+            })?;
+            let env = NestedBuildEnv { fetcher: this };
+            let wheel = build::build_wheel(&project, &staging, &base_python, &env, Some(&cache))
+                .map_err(FetchError::Build)?;
+            // Stage, then rename into the content-addressed folder.
+            std::fs::create_dir_all(&out_dir).map_err(|source| FetchError::Io {
+                path: out_dir.clone(),
+                source,
+            })?;
+            let file_name = wheel
+                .file_name()
+                .map(|f| f.to_os_string())
+                .ok_or_else(|| FetchError::NoFile(label.clone()))?;
+            let target = out_dir.join(file_name);
+            std::fs::rename(&wheel, &target)
+                .or_else(|_| std::fs::copy(&wheel, &target).map(|_| ()))
+                .map_err(|source| FetchError::Io {
+                    path: target.clone(),
+                    source,
+                })?;
+            Ok(target)
+        })
+        .await;
+        self.reporter.finish(progress);
+        let path = result
+            .map_err(|e| Arc::new(FetchError::Join(e.to_string())))?
+            .map_err(Arc::new)?;
+        self.stats.built.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .build_micros
+            .fetch_add(started.elapsed().as_micros() as usize, Ordering::Relaxed);
+        Ok(path)
+    }
+
+    /// A fetcher one build level deeper, sharing nothing mutable with this one but the disk
+    /// cache (build environments resolve on their own).
+    fn nested(&self) -> Arc<Fetcher> {
+        Arc::new(Fetcher {
+            handle: self.handle.clone(),
+            registry: Arc::clone(&self.registry),
+            overrides: self.overrides.clone(),
+            cache: self.cache.clone(),
+            interpreter: self.interpreter.clone(),
+            reporter: Arc::clone(&self.reporter),
+            candidates: Mutex::new(
+                self.candidates
+                    .lock()
+                    .map(|m| m.clone())
+                    .unwrap_or_default(),
+            ),
+            metadata: Mutex::default(),
+            wheels: Mutex::default(),
+            sdists: Mutex::default(),
+            depth: self.depth + 1,
+            stats: FetchStats::default(),
+        })
+    }
+}
+
+async fn read_wheel_metadata(path: PathBuf) -> Result<Metadata, Arc<FetchError>> {
+    tokio::task::spawn_blocking(move || build::read_wheel_metadata(&path))
+        .await
+        .map_err(|e| Arc::new(FetchError::Join(e.to_string())))?
+        .map_err(|e| Arc::new(FetchError::Build(e)))
+}
+
+/// The first finished file in a cache folder (temp files start with a dot).
+fn find_file_in(dir: &Path, keep: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                && keep(p)
+        })
+}
+
+fn find_wheel_in(dir: &Path) -> Option<PathBuf> {
+    find_file_in(dir, |p| p.extension().is_some_and(|x| x == "whl"))
+}
+
+/// The resolver's view of a [`Fetcher`] plus the target environment's installed
+/// distributions (whose metadata is read from disk, not fetched).
+pub struct Provider {
+    /// The fetcher.
+    pub fetcher: Arc<Fetcher>,
+    /// Installed distributions by name.
+    pub installed: HashMap<PackageName, InstalledDist>,
+    /// Packages whose dependencies are ignored (`--no-deps`).
+    pub no_deps: bool,
+    /// Distributions whose metadata the caller already knows (URL, git and single-file
+    /// sources), by name and version.
+    pub known: HashMap<PackageName, Metadata>,
+}
+
+impl MetadataProvider for Provider {
+    fn versions(&self, name: &PackageName) -> Result<Vec<VersionInfo>, ProviderError> {
+        if let Some(md) = self.known.get(name) {
+            return Ok(vec![VersionInfo {
+                version: md.version.clone(),
+                requires_python: None,
+                yanked: false,
+            }]);
+        }
+        let fetched = self.fetcher.handle.block_on(self.fetcher.versions(name));
+        match fetched {
+            Ok(mut versions) => {
+                // The installed version is always a candidate, even if the index lost it.
+                if let Some(dist) = self.installed.get(name)
+                    && !versions.iter().any(|v| v.version == dist.version)
+                {
+                    versions.push(VersionInfo {
+                        version: dist.version.clone(),
+                        requires_python: None,
+                        yanked: false,
+                    });
+                }
+                Ok(versions)
+            }
+            Err(err) => match (&*err, self.installed.get(name)) {
+                // An installed package missing from the index stays as it is.
+                (FetchError::Registry(crate::registry::RegistryError::NotFound(_)), Some(dist)) => {
+                    Ok(vec![VersionInfo {
+                        version: dist.version.clone(),
+                        requires_python: None,
+                        yanked: false,
+                    }])
+                }
+                (FetchError::Registry(crate::registry::RegistryError::NotFound(_)), None) => {
+                    Ok(Vec::new())
+                }
+                _ => Err(ProviderError::new(name.clone(), SharedError(err))),
+            },
+        }
+    }
+
+    fn requirements(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<Requirement>, ProviderError> {
+        if self.no_deps {
+            return Ok(Vec::new());
+        }
+        if let Some(md) = self.known.get(name)
+            && &md.version == version
+        {
+            return Ok(md.requires_dist.clone());
+        }
+        if let Some(dist) = self.installed.get(name)
+            && &dist.version == version
+            && let Ok(md) = dist.metadata()
+        {
+            return Ok(md.requires_dist);
+        }
+        let md = self
+            .fetcher
+            .handle
+            .block_on(self.fetcher.metadata(name, version))
+            .map_err(|err| ProviderError::new(name.clone(), SharedError(err)))?;
+        // Fetch ahead: the resolver will ask for these next.
+        for req in &md.requires_dist {
+            self.fetcher.prefetch(&req.name);
+        }
+        Ok(md.requires_dist.clone())
+    }
+}
+
+/// An `Arc<FetchError>` as a standalone error (errors shared between waiters).
+#[derive(Debug)]
+pub struct SharedError(pub Arc<FetchError>);
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The build step's [`BuildEnv`]: resolves build requirements with plonk's own resolver and
+/// installs them with plonk's own installer (pip is never used).
+struct NestedBuildEnv {
+    fetcher: Arc<Fetcher>,
+}
+
+impl BuildEnv for NestedBuildEnv {
+    fn install(
+        &self,
+        env: &PythonEnvironment,
+        requirements: &[Requirement],
+    ) -> Result<(), build::BoxError> {
+        if requirements.is_empty() {
+            return Ok(());
+        }
+        let fetcher = self.fetcher.nested();
+        let provider = Provider {
+            fetcher: Arc::clone(&fetcher),
+            installed: HashMap::new(),
+            no_deps: false,
+            known: HashMap::new(),
+        };
+        let request = resolve::ResolveRequest {
+            requirements: requirements.to_vec(),
+            installed: Vec::new(),
+            fixed: Vec::new(),
+            upgrade: resolve::Upgrade::None,
+            markers: env.interpreter.markers.clone(),
+            python_version: env.interpreter.python_full_version.clone(),
+            pre_releases: false,
+        };
+        for req in requirements {
+            fetcher.prefetch(&req.name);
+        }
+        let resolution = resolve::resolve(&request, &provider)?;
+        let handle = fetcher.handle.clone();
+        let wheels = handle.block_on(async {
+            let futures = resolution
+                .packages
+                .iter()
+                .map(|(name, pkg)| fetcher.wheel(name, &pkg.version));
+            futures::future::join_all(futures).await
+        });
+        let options = crate::install::InstallOptions {
+            requested: false,
+            direct_url: None,
+            compile: false,
+            installer: "plonk".to_string(),
+        };
+        for wheel in wheels {
+            let wheel = wheel.map_err(SharedError)?;
+            crate::install::install_wheel(&wheel.path, env, &options)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,544 @@
+//! `plonk install` (and the install half of `venv --tutor` and `upgrade`): resolve, plan,
+//! fetch and build everything, verify it, then lock the environment and apply the plan.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::dist::{DirectUrl, Metadata, PackageName, Requirement, Version};
+use crate::environment::{EnvLock, InstalledDist, PythonEnvironment};
+use crate::install::receipt::{PluginRecord, Reason, Receipt};
+use crate::install::{self, InstallOptions as WheelOptions};
+use crate::ops::error::OpsError;
+use crate::ops::fetch::{Fetcher, Provider, SharedError, WheelReady};
+use crate::ops::workspace::Workspace;
+use crate::ops::{ProgressKind, Reporter};
+use crate::registry::{IndexLocations, RegistryClient};
+use crate::resolve::{self, ResolveRequest, Upgrade};
+
+/// Where a requested plugin came from, for the ownership record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginOrigin {
+    /// Plugin name (index entry name, or the file stem of a single-file plugin).
+    pub name: String,
+    /// The index file of the entry, if any.
+    pub index: Option<String>,
+    /// The entry's `src` or what the user typed.
+    pub src: String,
+}
+
+/// One thing the user asked for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The requirement to satisfy.
+    pub requirement: Requirement,
+    /// The plugin this requirement installs, when it came from an index entry.
+    pub plugin: Option<PluginOrigin>,
+    /// Package sources that apply to this requirement only (an entry's own `--index-url`).
+    pub locations: Option<IndexLocations>,
+    /// A local wheel that provides the requirement (built git checkouts, single files).
+    pub local_wheel: Option<LocalWheel>,
+}
+
+/// A wheel plonk made or found itself, installed instead of asking an index.
+#[derive(Debug, Clone)]
+pub struct LocalWheel {
+    /// Path of the wheel.
+    pub path: std::path::PathBuf,
+    /// Its metadata.
+    pub metadata: Metadata,
+    /// PEP 610 origin written as `direct_url.json`.
+    pub direct_url: Option<DirectUrl>,
+    /// Recorded in the receipt (single files: content hash; git: commit).
+    pub sha256: Option<String>,
+    /// Recorded in the receipt for git sources.
+    pub commit: Option<String>,
+}
+
+/// Options of one install.
+#[derive(Debug, Clone, Default)]
+pub struct InstallOptions {
+    /// What to install.
+    pub targets: Vec<Target>,
+    /// Print the plan only.
+    pub dry_run: bool,
+    /// Ignore dependencies.
+    pub no_deps: bool,
+    /// Byte-compile.
+    pub compile: bool,
+    /// Reinstall the targets even if satisfied.
+    pub reinstall: bool,
+    /// Which packages prefer their newest version (upgrade).
+    pub upgrade: Upgrade,
+}
+
+/// One change to the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Change {
+    /// A new distribution.
+    Add {
+        /// Name.
+        name: String,
+        /// Version.
+        version: String,
+    },
+    /// A distribution replaced by another version (or reinstalled).
+    Replace {
+        /// Name.
+        name: String,
+        /// Installed version.
+        from: String,
+        /// New version.
+        version: String,
+    },
+    /// A distribution removed.
+    Remove {
+        /// Name.
+        name: String,
+        /// Removed version.
+        version: String,
+    },
+}
+
+impl Change {
+    /// The distribution name.
+    pub fn name(&self) -> &str {
+        match self {
+            Change::Add { name, .. }
+            | Change::Replace { name, .. }
+            | Change::Remove { name, .. } => name,
+        }
+    }
+}
+
+/// What an operation did (or, for `--dry-run`, would do), with timings for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changelog {
+    /// Whether nothing was changed on purpose.
+    pub dry_run: bool,
+    /// Changes in the order they apply.
+    pub changes: Vec<Change>,
+    /// Packages in the resolution.
+    pub resolved: usize,
+    /// Time to resolve.
+    #[serde(skip)]
+    pub resolve_time: Duration,
+    /// Files downloaded.
+    pub downloaded: usize,
+    /// Time downloading.
+    #[serde(skip)]
+    pub download_time: Duration,
+    /// Wheels built.
+    pub built: usize,
+    /// Time building.
+    #[serde(skip)]
+    pub build_time: Duration,
+    /// Distributions installed.
+    pub installed: usize,
+    /// Time installing.
+    #[serde(skip)]
+    pub install_time: Duration,
+    /// Distributions removed.
+    pub removed: usize,
+    /// Notes for the user (held-back plugins, skipped items).
+    pub notes: Vec<String>,
+}
+
+/// Installs `opts.targets` into the workspace's environment.
+pub async fn install(
+    ws: &Workspace,
+    opts: InstallOptions,
+    reporter: Arc<dyn Reporter>,
+) -> Result<Changelog, OpsError> {
+    let env = ws.env.clone();
+    let installed = {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || env.installed())
+            .await
+            .map_err(|e| OpsError::Join(e.to_string()))??
+    };
+    let installed_by_name: HashMap<PackageName, InstalledDist> = installed
+        .iter()
+        .map(|d| (d.name.clone(), d.clone()))
+        .collect();
+
+    // Per-target package sources.
+    let mut overrides = HashMap::new();
+    for target in &opts.targets {
+        if let Some(locations) = &target.locations {
+            overrides.insert(
+                target.requirement.name.clone(),
+                RegistryClient::new(ws.http.clone(), locations.clone()),
+            );
+        }
+    }
+    let fetcher = Arc::new(Fetcher::new(
+        tokio::runtime::Handle::current(),
+        RegistryClient::new(ws.http.clone(), ws.locations.clone()),
+        overrides,
+        ws.cache.clone(),
+        env.interpreter.clone(),
+        Arc::clone(&reporter),
+    ));
+
+    let requested: BTreeSet<PackageName> = opts
+        .targets
+        .iter()
+        .map(|t| t.requirement.name.clone())
+        .collect();
+    // Tutor is a fixed point unless the user names it (SPEC: never changed as a side effect).
+    let tutor = PackageName::new("tutor".to_string()).ok();
+    let mut fixed: Vec<(PackageName, Version)> = Vec::new();
+    if let Some(tutor) = &tutor
+        && !requested.contains(tutor)
+        && let Some(dist) = installed_by_name.get(tutor)
+    {
+        fixed.push((tutor.clone(), dist.version.clone()));
+    }
+    let mut known = HashMap::new();
+    for target in &opts.targets {
+        if let Some(local) = &target.local_wheel {
+            fixed.push((local.metadata.name.clone(), local.metadata.version.clone()));
+            known.insert(local.metadata.name.clone(), local.metadata.clone());
+        }
+    }
+    // Reinstalled targets may move to another allowed version as well.
+    let upgrade = match (&opts.upgrade, opts.reinstall) {
+        (Upgrade::None, true) => Upgrade::Packages(requested.clone()),
+        (u, _) => u.clone(),
+    };
+    let request = ResolveRequest {
+        requirements: opts.targets.iter().map(|t| t.requirement.clone()).collect(),
+        installed: installed
+            .iter()
+            .filter(|d| !fixed.iter().any(|(n, _)| n == &d.name))
+            .map(|d| (d.name.clone(), d.version.clone()))
+            .collect(),
+        fixed,
+        upgrade,
+        markers: env.interpreter.markers.clone(),
+        python_version: env.interpreter.python_full_version.clone(),
+        pre_releases: false,
+    };
+    for target in &opts.targets {
+        if target.local_wheel.is_none() {
+            fetcher.prefetch(&target.requirement.name);
+        }
+    }
+
+    let what = describe_targets(&opts.targets);
+    let started = Instant::now();
+    let provider = Provider {
+        fetcher: Arc::clone(&fetcher),
+        installed: installed_by_name.clone(),
+        no_deps: opts.no_deps,
+        known,
+    };
+    let resolution = tokio::task::spawn_blocking(move || resolve::resolve(&request, &provider))
+        .await
+        .map_err(|e| OpsError::Join(e.to_string()))?
+        .map_err(|source| OpsError::Resolve {
+            what: what.clone(),
+            source,
+        })?;
+    let resolve_time = started.elapsed();
+
+    // Plan.
+    let local_wheels: HashMap<PackageName, &LocalWheel> = opts
+        .targets
+        .iter()
+        .filter_map(|t| {
+            t.local_wheel
+                .as_ref()
+                .map(|w| (t.requirement.name.clone(), w))
+        })
+        .collect();
+    let mut changes = Vec::new();
+    let mut to_fetch: Vec<(PackageName, Version)> = Vec::new();
+    for (name, pkg) in &resolution.packages {
+        let reinstall = opts.reinstall && requested.contains(name);
+        match installed_by_name.get(name) {
+            None => {
+                changes.push(Change::Add {
+                    name: name.to_string(),
+                    version: pkg.version.to_string(),
+                });
+                to_fetch.push((name.clone(), pkg.version.clone()));
+            }
+            Some(dist) if dist.version != pkg.version || reinstall => {
+                changes.push(Change::Replace {
+                    name: name.to_string(),
+                    from: dist.version.to_string(),
+                    version: pkg.version.to_string(),
+                });
+                to_fetch.push((name.clone(), pkg.version.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut log = Changelog {
+        dry_run: opts.dry_run,
+        changes: changes.clone(),
+        resolved: resolution.packages.len(),
+        resolve_time,
+        ..Changelog::default()
+    };
+    if opts.dry_run {
+        return Ok(log);
+    }
+
+    // Fetch and build everything before the environment is touched.
+    let wheels: Vec<(PackageName, Version, Result<WheelReady, SharedError>)> = {
+        let futures = to_fetch.iter().map(|(name, version)| {
+            let fetcher = Arc::clone(&fetcher);
+            let local = local_wheels.get(name).map(|w| (*w).clone());
+            async move {
+                let result = match local {
+                    Some(local) => Ok(WheelReady {
+                        path: local.path.clone(),
+                        built: false,
+                        origin: None,
+                    }),
+                    None => fetcher.wheel(name, version).await.map_err(SharedError),
+                };
+                (name.clone(), version.clone(), result)
+            }
+        });
+        futures::future::join_all(futures).await
+    };
+    let mut ready = Vec::new();
+    for (name, version, result) in wheels {
+        match result {
+            Ok(w) => ready.push((name, version, w)),
+            Err(source) => {
+                return Err(OpsError::Fetch {
+                    package: format!("{name}=={version}"),
+                    source,
+                });
+            }
+        }
+    }
+    log.downloaded = fetcher
+        .stats
+        .downloaded
+        .load(std::sync::atomic::Ordering::Relaxed);
+    log.download_time = fetcher.stats.download_time();
+    log.built = fetcher
+        .stats
+        .built
+        .load(std::sync::atomic::Ordering::Relaxed);
+    log.build_time = fetcher.stats.build_time();
+
+    // Apply under the environment lock.
+    let started = Instant::now();
+    let plugin_of: HashMap<PackageName, PluginOrigin> = opts
+        .targets
+        .iter()
+        .filter_map(|t| t.plugin.clone().map(|p| (t.requirement.name.clone(), p)))
+        .collect();
+    let local_info: HashMap<PackageName, LocalWheel> = local_wheels
+        .iter()
+        .map(|(k, v)| (k.clone(), (*v).clone()))
+        .collect();
+    let apply = ApplyInput {
+        env: env.clone(),
+        ready,
+        installed: installed_by_name,
+        requested,
+        plugin_of,
+        local_info,
+        resolution_required_by: resolution
+            .packages
+            .iter()
+            .map(|(n, p)| {
+                (
+                    n.clone(),
+                    p.required_by
+                        .iter()
+                        .filter_map(|r| match r {
+                            resolve::Requester::User => None,
+                            resolve::Requester::Package(p) => Some(p.clone()),
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        compile: opts.compile,
+        lock_timeout: ws.lock_timeout,
+        reporter: Arc::clone(&reporter),
+    };
+    let count = tokio::task::spawn_blocking(move || apply_plan(apply))
+        .await
+        .map_err(|e| OpsError::Join(e.to_string()))??;
+    log.installed = count;
+    log.install_time = started.elapsed();
+    Ok(log)
+}
+
+fn describe_targets(targets: &[Target]) -> String {
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| match &t.plugin {
+            Some(p) => format!("`{}`", p.name),
+            None => format!("`{}`", t.requirement),
+        })
+        .collect();
+    if names.is_empty() {
+        "the requested packages".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+struct ApplyInput {
+    env: PythonEnvironment,
+    ready: Vec<(PackageName, Version, WheelReady)>,
+    installed: HashMap<PackageName, InstalledDist>,
+    requested: BTreeSet<PackageName>,
+    plugin_of: HashMap<PackageName, PluginOrigin>,
+    local_info: HashMap<PackageName, LocalWheel>,
+    /// name → the packages that require it.
+    resolution_required_by: BTreeMap<PackageName, BTreeSet<PackageName>>,
+    compile: bool,
+    lock_timeout: Option<Duration>,
+    reporter: Arc<dyn Reporter>,
+}
+
+/// The blocking section: lock, replace, install, record. On error, what this run installed
+/// is taken out again.
+fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
+    let env = &input.env;
+    let reporter = Arc::clone(&input.reporter);
+    let _lock = EnvLock::acquire(&env.root, input.lock_timeout, || {
+        reporter.warn("waiting for another plonk process to finish with this environment")
+    })?;
+    let mut receipt = Receipt::load(&env.root)?;
+    let mut done: Vec<InstalledDist> = Vec::new();
+    let progress = input.reporter.start(
+        ProgressKind::Install,
+        &format!("{} packages", input.ready.len()),
+        None,
+    );
+    let result = (|| -> Result<(), OpsError> {
+        for (name, version, wheel) in &input.ready {
+            if let Some(old) = input.installed.get(name) {
+                install::uninstall(env, old).map_err(|source| OpsError::Uninstall {
+                    package: format!("{}=={}", old.name, old.version),
+                    env: env.root.clone(),
+                    source,
+                })?;
+            }
+            let local = input.local_info.get(name);
+            let options = WheelOptions {
+                requested: input.requested.contains(name),
+                direct_url: local.and_then(|l| l.direct_url.clone()),
+                compile: input.compile,
+                installer: "plonk".to_string(),
+            };
+            let installed =
+                install::install_wheel(&wheel.path, env, &options).map_err(|source| {
+                    OpsError::Install {
+                        package: format!("{name}=={version}"),
+                        env: env.root.clone(),
+                        source,
+                    }
+                })?;
+            done.push(InstalledDist::from(installed));
+        }
+        Ok(())
+    })();
+    input.reporter.finish(progress);
+    if let Err(err) = result {
+        // Take out what this run added; replaced versions are the journal's job.
+        for dist in done.iter().rev() {
+            let _ = install::uninstall(env, dist);
+        }
+        return Err(err);
+    }
+
+    // Ownership record.
+    for (name, version, wheel) in &input.ready {
+        let dist = name.to_string();
+        let version = version.to_string();
+        receipt.set_version(&dist, &version);
+        if let Some(plugin) = input.plugin_of.get(name) {
+            let local = input.local_info.get(name);
+            receipt.plugins.insert(
+                plugin.name.clone(),
+                PluginRecord {
+                    distribution: dist.clone(),
+                    index: plugin.index.clone(),
+                    src: plugin.src.clone(),
+                    sha256: local
+                        .and_then(|l| l.sha256.clone())
+                        .or_else(|| wheel.origin.as_ref().and_then(|o| o.sha256.clone())),
+                    commit: local.and_then(|l| l.commit.clone()),
+                    extra: Default::default(),
+                },
+            );
+            receipt.add_reason(&dist, &version, Reason::Plugin(plugin.name.clone()));
+        } else if input.requested.contains(name) {
+            receipt.add_reason(&dist, &version, Reason::User);
+        }
+    }
+    // Dependencies: every resolved package that a requested one needs, transitively, gets a
+    // reason naming the requested root (plugin name when it is one).
+    for root in &input.requested {
+        let root_label = input
+            .plugin_of
+            .get(root)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| root.to_string());
+        for dep in dependents_closure(root, &input.resolution_required_by) {
+            if &dep == root {
+                continue;
+            }
+            let newly = input.ready.iter().any(|(n, _, _)| n == &dep);
+            let tracked = receipt.distributions.contains_key(dep.as_ref());
+            // Only what plonk installed is plonk's to remove later.
+            if newly || tracked {
+                let version = input
+                    .ready
+                    .iter()
+                    .find(|(n, _, _)| n == &dep)
+                    .map(|(_, v, _)| v.to_string())
+                    .or_else(|| input.installed.get(&dep).map(|d| d.version.to_string()))
+                    .unwrap_or_default();
+                receipt.add_reason(
+                    dep.as_ref(),
+                    &version,
+                    Reason::DependencyOf(root_label.clone()),
+                );
+            }
+        }
+    }
+    receipt.save(&env.root)?;
+    Ok(done.len())
+}
+
+/// Every package reachable from `root` through "is required by" edges reversed.
+fn dependents_closure(
+    root: &PackageName,
+    required_by: &BTreeMap<PackageName, BTreeSet<PackageName>>,
+) -> BTreeSet<PackageName> {
+    // Invert: package → what it requires.
+    let mut requires: BTreeMap<&PackageName, Vec<&PackageName>> = BTreeMap::new();
+    for (pkg, parents) in required_by {
+        for parent in parents {
+            requires.entry(parent).or_default().push(pkg);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![root];
+    while let Some(next) = stack.pop() {
+        if seen.insert(next.clone()) {
+            if let Some(children) = requires.get(next) {
+                stack.extend(children.iter().copied());
+            }
+        }
+    }
+    seen
+}

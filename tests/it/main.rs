@@ -1,0 +1,6 @@
+//! Integration tests: one binary driving the built `plonk`, a module per command.
+
+mod support;
+
+mod harness;
+mod registry;

@@ -1,0 +1,8 @@
+//! Shared helpers of the integration tests.
+
+pub mod packages;
+pub mod plonk;
+pub mod scenarios;
+pub mod tree;
+pub mod venv;
+pub mod server;
