@@ -291,11 +291,7 @@ impl Pep517Build {
                 metadata
             }
         };
-        self.check_identity(
-            &metadata.name.to_string(),
-            &metadata.name,
-            &metadata.version,
-        )?;
+        self.check_identity(metadata.name.as_ref(), &metadata.name, &metadata.version)?;
         Ok(metadata)
     }
 

@@ -990,7 +990,13 @@ mod tests {
 
     #[test]
     fn refuses_hostile_zip_entries() {
-        let rows: Vec<(&str, Vec<(&str, &[u8])>, Vec<(&str, &str)>, &str)> = vec![
+        type Row<'a> = (
+            &'a str,
+            Vec<(&'a str, &'a [u8])>,
+            Vec<(&'a str, &'a str)>,
+            &'a str,
+        );
+        let rows: Vec<Row<'_>> = vec![
             ("parent", vec![("../x", b"x")], vec![], "`..`"),
             (
                 "backslash parent",

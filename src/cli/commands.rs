@@ -66,7 +66,10 @@ pub async fn workspace(settings: &Settings) -> Result<Workspace, super::CmdError
     workspace_for(settings, env)
 }
 
-fn workspace_for(settings: &Settings, env: PythonEnvironment) -> Result<Workspace, super::CmdError> {
+fn workspace_for(
+    settings: &Settings,
+    env: PythonEnvironment,
+) -> Result<Workspace, super::CmdError> {
     Ok(Workspace {
         env,
         cache: cache(settings),
@@ -88,9 +91,14 @@ pub async fn install(args: InstallArgs, settings: &Settings, printer: &Arc<Print
         return Err("nothing to install: name plugins, URLs or paths, or give -r FILE".into());
     }
     let ws = workspace(settings).await?;
-    let targets =
-        ops::targets::resolve_targets(&ws, settings_targets(settings), &args.targets, &args.requirements, reporter(printer).as_ref())
-            .await?;
+    let targets = ops::targets::resolve_targets(
+        &ws,
+        settings_targets(settings),
+        &args.targets,
+        &args.requirements,
+        reporter(printer).as_ref(),
+    )
+    .await?;
     let opts = InstallOptions {
         targets,
         dry_run: args.dry_run,
@@ -118,8 +126,11 @@ fn settings_targets(settings: &Settings) -> ops::targets::TargetContext {
 pub async fn remove(args: RemoveArgs, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
     let env = find_env(settings).await?;
     let project = crate::tutor::TutorProject::open(&settings.tutor_root)?;
-    let index_distributions =
-        ops::targets::index_distributions(&env, settings_targets(settings), reporter(printer).as_ref());
+    let index_distributions = ops::targets::index_distributions(
+        &env,
+        settings_targets(settings),
+        reporter(printer).as_ref(),
+    );
     let opts = RemoveOptions {
         names: args.names,
         keep_deps: args.keep_deps,
@@ -181,7 +192,11 @@ pub async fn venv(args: VenvArgs, settings: &Settings, printer: &Arc<Printer>) -
 }
 
 /// `plonk cache dir|clean`.
-pub async fn cache_cmd(cmd: CacheCommand, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
+pub async fn cache_cmd(
+    cmd: CacheCommand,
+    settings: &Settings,
+    printer: &Arc<Printer>,
+) -> CmdResult {
     match cmd {
         CacheCommand::Dir => printer.out(&settings.cache_dir.display().to_string()),
         CacheCommand::Clean => {
@@ -238,7 +253,11 @@ pub fn print_changelog(log: &Changelog, printer: &Printer) {
         ));
     }
     if log.built > 0 {
-        parts.push(format!("Built {} in {}", log.built, format_duration(log.build_time)));
+        parts.push(format!(
+            "Built {} in {}",
+            log.built,
+            format_duration(log.build_time)
+        ));
     }
     if log.installed > 0 {
         parts.push(format!(

@@ -59,6 +59,12 @@ pub enum InstallError {
         #[source]
         source: std::io::Error,
     },
+    /// The archive's central directory lists some name more than once.
+    #[error("The wheel `{}` contains an entry name more than once", wheel.display())]
+    DuplicateNames {
+        /// The wheel file.
+        wheel: PathBuf,
+    },
     /// An entry whose name could escape the install directory or is otherwise unsafe.
     #[error("The wheel `{}` has an unsafe entry `{entry}`: {reason}", wheel.display())]
     UnsafeEntry {

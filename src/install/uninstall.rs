@@ -296,3 +296,108 @@ fn protected_dirs(target: &InstallTarget, root: &Path) -> HashSet<PathBuf> {
     }
     keep
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::install::testing::{WheelBuilder, diff, snapshot};
+    use crate::install::{InstallOptions, install_wheel_into};
+
+    fn layout() -> (tempfile::TempDir, InstallTarget) {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = InstallTarget::posix_venv(&tmp.path().join("venv"), 3, 12);
+        fs::create_dir_all(&target.purelib).unwrap();
+        fs::create_dir_all(&target.scripts).unwrap();
+        (tmp, target)
+    }
+
+    #[test]
+    fn hostile_record_paths_are_skipped() {
+        let (tmp, target) = layout();
+        let outside = tmp.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("victim.txt"), b"keep me").unwrap();
+        let wheel = WheelBuilder::new("hostile", "1.0")
+            .file("hostile.py", b"")
+            .build(tmp.path());
+        let installed = install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap();
+        // A symlinked folder inside site-packages that leads out of the env.
+        std::os::unix::fs::symlink(&outside, target.purelib.join("link")).unwrap();
+        let record_file = installed.dist_info.join("RECORD");
+        let mut record = fs::read_to_string(&record_file).unwrap();
+        record.push_str("../../../../outside/victim.txt,,\n");
+        record.push_str(&format!("{},,\n", outside.join("victim.txt").display()));
+        record.push_str("link/victim.txt,,\n");
+        record.push_str("not/there.py,,\n");
+        fs::write(&record_file, record).unwrap();
+
+        let report = uninstall_from(&target, &installed.dist_info, None).unwrap();
+        assert_eq!(fs::read(outside.join("victim.txt")).unwrap(), b"keep me");
+        assert_eq!(report.skipped_outside.len(), 3, "{report:?}");
+        assert_eq!(report.missing, [target.purelib.join("not/there.py")]);
+        assert!(!target.purelib.join("hostile.py").exists());
+        assert!(!installed.dist_info.exists());
+        // The symlink itself is not the distribution's: it stays.
+        assert!(target.purelib.join("link").exists());
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_trust() {
+        let (tmp, target) = layout();
+        // Outside the env.
+        let elsewhere = tmp.path().join("x-1.0.dist-info");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("RECORD"), "x.py,,\n").unwrap();
+        assert!(matches!(
+            uninstall_from(&target, &elsewhere, None),
+            Err(InstallError::ForeignDistInfo { .. })
+        ));
+        // A symlink into the env that points out of it.
+        let link = target.purelib.join("y-1.0.dist-info");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        assert!(matches!(
+            uninstall_from(&target, &link, None),
+            Err(InstallError::ForeignDistInfo { .. })
+        ));
+        fs::remove_file(&link).unwrap();
+        // No RECORD, garbage RECORD.
+        let di = target.purelib.join("z-1.0.dist-info");
+        fs::create_dir_all(&di).unwrap();
+        let before = snapshot(tmp.path());
+        assert!(matches!(
+            uninstall_from(&target, &di, None),
+            Err(InstallError::MissingRecord { .. })
+        ));
+        fs::write(di.join("RECORD"), "\"unterminated,,\n").unwrap();
+        let before_garbage = snapshot(tmp.path());
+        assert!(matches!(
+            uninstall_from(&target, &di, None),
+            Err(InstallError::InvalidRecord { .. })
+        ));
+        assert_eq!(
+            diff(&before_garbage, &snapshot(tmp.path())),
+            Vec::<String>::new()
+        );
+        assert_ne!(before, before_garbage);
+    }
+
+    #[test]
+    fn explicit_owned_set_keeps_files() {
+        let (tmp, target) = layout();
+        let wheel = WheelBuilder::new("solo", "1.0")
+            .file("solo/__init__.py", b"")
+            .file("solo/keep.txt", b"k")
+            .build(tmp.path());
+        let installed = install_wheel_into(&wheel, &target, &InstallOptions::default()).unwrap();
+        let keep = target.purelib.join("solo/keep.txt");
+        let id = fs::canonicalize(keep.parent().unwrap())
+            .unwrap()
+            .join("keep.txt");
+        let owned = HashSet::from([id]);
+        let report = uninstall_from(&target, &installed.dist_info, Some(&owned)).unwrap();
+        assert_eq!(report.kept_shared, [keep.clone()]);
+        assert!(keep.exists());
+        assert!(!target.purelib.join("solo/__init__.py").exists());
+        assert!(!installed.dist_info.exists());
+    }
+}

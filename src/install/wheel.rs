@@ -776,10 +776,8 @@ impl Layout {
             wheel: wheel.to_path_buf(),
             expected: filename.dist_info_dir(),
         })?;
-        let dist_name = dist_info
-            .rsplit_once('-')
-            .map_or(dist_info.as_str(), |(n, _)| n)
-            .to_string();
+        let stem = dist_info.strip_suffix(".dist-info").unwrap_or(&dist_info);
+        let dist_name = stem.rsplit_once('-').map_or(stem, |(n, _)| n).to_string();
         Ok(Layout {
             dist_info,
             data,
@@ -840,6 +838,13 @@ struct WheelReader<'a> {
 impl WheelReader<'_> {
     /// Validate the central directory: names, duplicates, symlinks, encryption, total size.
     fn list_entries(&mut self) -> Result<Vec<Entry>, InstallError> {
+        // The zip reader keeps one entry per name; which copy would be "the" file is exactly
+        // the ambiguity an attacker wants (a checker reads one, an extractor the other).
+        if self.archive.has_duplicate_names() {
+            return Err(InstallError::DuplicateNames {
+                wheel: self.wheel.clone(),
+            });
+        }
         let mut entries = Vec::with_capacity(self.archive.len());
         let mut seen: HashSet<String> = HashSet::new();
         let mut declared_total: u64 = 0;
@@ -1111,7 +1116,8 @@ mod tests {
             b"shared data\n"
         );
         assert_eq!(
-            fs::read(root.join("include/site/python3.11/demo_pkg/demo.h")).unwrap(),
+            fs::read(root.join("include/site/python3.11/demo_pkg/demo.h"))
+                .unwrap_or_else(|e| panic!("{e}: {:?}", snapshot(root).keys().collect::<Vec<_>>())),
             b"#define DEMO 1\n"
         );
         let run = fs::read_to_string(target.scripts.join("demo-run")).unwrap();
@@ -1338,12 +1344,15 @@ mod tests {
         assert_refused(
             &b.filename(),
             &bytes,
-            |e| {
-                matches!(
-                    e,
-                    InstallError::DuplicateEntry { .. } | InstallError::Zip { .. }
-                )
-            },
+            |e| matches!(e, InstallError::DuplicateNames { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // A file and a folder entry of the same name.
+        let b = base().file("evil/x", b"1").file("evil/x/", b"");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::DuplicateEntry { .. }),
             MAX_UNPACKED_SIZE,
         );
     }
@@ -1412,7 +1421,8 @@ mod tests {
             |e| matches!(e, InstallError::Zip { .. }),
             MAX_UNPACKED_SIZE,
         );
-        // An entry that inflates beyond its declared size.
+        // An entry that inflates beyond its declared size (the zip reader or our own count
+        // stops it, whichever notices first).
         let big = vec![b'a'; 100_000];
         let b = base().file("evil/big.txt", &big);
         let mut bytes = b.bytes();

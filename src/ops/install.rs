@@ -175,14 +175,16 @@ pub async fn install(
             );
         }
     }
-    let fetcher = Arc::new(Fetcher::new(
+    let mut fetcher = Fetcher::new(
         tokio::runtime::Handle::current(),
         RegistryClient::new(ws.http.clone(), ws.locations.clone()),
         overrides,
         ws.cache.clone(),
         env.interpreter.clone(),
         Arc::clone(&reporter),
-    ));
+    );
+    fetcher.skip_metadata_prefetch(installed.iter().map(|d| d.name.clone()));
+    let fetcher = Arc::new(fetcher);
 
     let requested: BTreeSet<PackageName> = opts
         .targets
@@ -227,6 +229,10 @@ pub async fn install(
         if target.local_wheel.is_none() {
             fetcher.prefetch(&target.requirement.name);
         }
+    }
+    // The resolver also asks for every installed package's versions.
+    for dist in &installed {
+        fetcher.prefetch(&dist.name);
     }
 
     let what = describe_targets(&opts.targets);

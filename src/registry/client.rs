@@ -770,3 +770,32 @@ mod tests {
         assert!(matches!(err, RegistryError::FindLinks { .. }), "{err}");
     }
 }
+
+#[cfg(test)]
+mod live_tmp {
+    use super::*;
+    #[tokio::test]
+    #[ignore]
+    async fn live_pypi_tmp() {
+        let http = HttpClient::new(crate::http::HttpOptions::default()).unwrap();
+        for locations in [
+            IndexLocations::default(),
+            IndexLocations { index_url: Some(Url::parse("https://pypi.org/simple/").unwrap()), ..Default::default() },
+            IndexLocations { index_url: Some(Url::parse("https://files.pythonhosted.org/simple/").unwrap()), ..Default::default() },
+        ] {
+            let client = RegistryClient::new(http.clone(), locations);
+            let t = std::time::Instant::now();
+            let found = match client.candidates(&PackageName::from_str("tutor-mfe").unwrap()).await {
+                Ok(f) => f, Err(e) => { eprintln!("ERR {}", { let mut s = e.to_string(); let mut c = std::error::Error::source(&e); while let Some(x) = c { s += " / "; s += &x.to_string(); c = x.source(); } s }); continue; }
+            };
+            eprintln!("{} candidates in {:?}; last {:?}", found.len(), t.elapsed(), found.last().map(|c| (c.url.as_str(), &c.sha256, &c.requires_python)));
+            let wheel = found.iter().rev().find(|c| c.filename.is_wheel()).unwrap();
+            let t = std::time::Instant::now();
+            let md = client.metadata(wheel).await.unwrap().unwrap();
+            eprintln!("metadata {:?}: {:?} {:?}", t.elapsed(), md.requires_dist.iter().map(|r| r.to_string()).collect::<Vec<_>>(), md.requires_python);
+            let dir = tempfile::tempdir().unwrap();
+            let p = client.download(wheel, dir.path()).await.unwrap();
+            eprintln!("downloaded {}", p.display());
+        }
+    }
+}

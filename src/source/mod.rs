@@ -443,9 +443,11 @@ fn parse_requirement_line(line: &str) -> Result<SourceLine, SourceError> {
     if is_bare_location {
         return Err(SourceError::Nameless { line: redact(line) });
     }
-    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(line).map_err(|err| SourceError::Requirement {
-        line: redact(line),
-        cause: ParseCause(err.message.to_string()),
+    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(line).map_err(|err| {
+        SourceError::Requirement {
+            line: redact(line),
+            cause: ParseCause(err.message.to_string()),
+        }
     })?;
     if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
         let given = url.given().unwrap_or(url.as_str()).to_string();

@@ -210,14 +210,9 @@ async fn metadata_from_json_api_then_range_requests() {
         "{log:#?}"
     );
 
-    // An sdist's metadata is read after download (the build module's job).
-    assert!(
-        client
-            .metadata(&pick(&found, DEMO_10_SDIST))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    // The JSON API describes a version, so its sdist gets the same metadata.
+    let metadata = client.metadata(&pick(&found, DEMO_10_SDIST)).await.unwrap();
+    assert_eq!(metadata.unwrap().requires_dist.len(), 1);
 }
 
 #[tokio::test]
@@ -236,6 +231,12 @@ async fn metadata_from_pep658_and_ranges_on_the_simple_api() {
         server.requests(),
         [format!("GET /packages/{DEMO_10_WHEEL}.metadata")]
     );
+
+    // An sdist without PEP 658 metadata is read after download (the build module's job).
+    server.clear_requests();
+    let sdist = client.metadata(&pick(&found, DEMO_10_SDIST)).await.unwrap();
+    assert!(sdist.is_none());
+    assert!(server.requests().is_empty());
 
     // Without PEP 658: range requests.
     server.disable_pep658();
@@ -314,7 +315,10 @@ async fn download_hash_mismatch_names_both_digests() {
     assert!(matches!(err, RegistryError::HashMismatch { .. }), "{text}");
     assert!(text.contains(DEMO_10_WHEEL), "{text}");
     assert!(text.contains(&"0".repeat(64)), "{text}");
-    assert!(text.contains(&file_sha(dir.path(), DEMO_10_WHEEL)), "{text}");
+    assert!(
+        text.contains(&file_sha(dir.path(), DEMO_10_WHEEL)),
+        "{text}"
+    );
     assert!(dir_entries(out.path()).is_empty(), "temp file left behind");
 }
 

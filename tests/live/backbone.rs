@@ -11,8 +11,14 @@ fn venv_with_tutor_then_install_mfe_and_indigo() {
     let live = Live::new();
     let venv = live.path("venv");
     let v = venv.to_str().expect("utf-8 path");
-    assert_ok(&live.plonk(&["venv", v, "--tutor", ">=22,<23"]), "plonk venv --tutor");
-    assert_ok(&live.plonk(&["--python", v, "install", "mfe", "indigo"]), "plonk install mfe indigo");
+    assert_ok(
+        &live.plonk(&["venv", v, "--tutor", ">=22,<23"]),
+        "plonk venv --tutor",
+    );
+    assert_ok(
+        &live.plonk(&["--python", v, "install", "mfe", "indigo"]),
+        "plonk install mfe indigo",
+    );
 
     let list = live.venv_bin(&venv, "tutor", &["plugins", "list"]);
     assert_ok(&list, "tutor plugins list");

@@ -19,7 +19,10 @@ pub fn pypi_reachable() -> bool {
         Ok(o) => {
             eprintln!(
                 "SKIPPED: PyPI cannot be reached: {}",
-                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             );
             false
         }

@@ -3,6 +3,6 @@
 pub mod packages;
 pub mod plonk;
 pub mod scenarios;
+pub mod server;
 pub mod tree;
 pub mod venv;
-pub mod server;

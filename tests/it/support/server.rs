@@ -63,8 +63,11 @@ struct State {
     switches: Mutex<Switches>,
     log: Mutex<Vec<LoggedRequest>>,
     /// Scanned files by name, rescanned when their size or mtime changes.
-    files: Mutex<HashMap<String, (u64, SystemTime, Arc<FileInfo>)>>,
+    files: Mutex<HashMap<String, Scanned>>,
 }
+
+/// A scanned file: size and mtime when read, and what was read.
+type Scanned = (u64, SystemTime, Arc<FileInfo>);
 
 /// What the index knows about one file.
 #[derive(Debug)]
@@ -85,7 +88,9 @@ impl FakeIndex {
     /// test may add files later) on a fresh loopback port.
     pub fn start(packages_dir: &Path) -> FakeIndex {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(State {
             packages_dir: packages_dir.to_path_buf(),
@@ -162,7 +167,10 @@ impl FakeIndex {
     }
 
     fn switches(&self) -> std::sync::MutexGuard<'_, Switches> {
-        self.state.switches.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .switches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Mark `file` yanked in every API.
@@ -365,7 +373,11 @@ async fn write_response(
     request: &Request,
     response: Response,
 ) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -448,7 +460,9 @@ fn scan(state: &State) -> Vec<Arc<FileInfo>> {
         let Some(filename) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if !(filename.ends_with(".whl") || filename.ends_with(".tar.gz") || filename.ends_with(".zip"))
+        if !(filename.ends_with(".whl")
+            || filename.ends_with(".tar.gz")
+            || filename.ends_with(".zip"))
         {
             continue;
         }
@@ -468,7 +482,9 @@ fn scan(state: &State) -> Vec<Arc<FileInfo>> {
         cache.insert(filename, (meta.len(), mtime, Arc::clone(&info)));
         found.push(info);
     }
-    found.sort_by(|a, b| (&a.name, &a.version, &a.filename).cmp(&(&b.name, &b.version, &b.filename)));
+    found.sort_by(|a, b| {
+        (&a.name, &a.version, &a.filename).cmp(&(&b.name, &b.version, &b.filename))
+    });
     found
 }
 
@@ -585,7 +601,12 @@ fn json_info(files: &[&Arc<FileInfo>], name: &PackageName, version: &Version) ->
         .chain(files.iter().filter(|f| !f.is_wheel))
         .find_map(|f| f.metadata.as_ref());
     let requires_dist: Option<Vec<String>> = metadata
-        .map(|m| m.requires_dist.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .map(|m| {
+            m.requires_dist
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        })
         .filter(|r| !r.is_empty());
     serde_json::json!({
         "name": name.to_string(),
@@ -614,7 +635,8 @@ fn json_project(state: &State, name: &str) -> Response {
     let body = serde_json::json!({
         "info": json_info(latest_files, &name, latest),
         "releases": releases.iter().map(|(version, files)| {
-            (version.to_string(), files.iter().map(|f| json_file(&switches, f, prefix)).collect::<Vec<_>>())
+            let list = files.iter().map(|f| json_file(&switches, f, prefix)).collect();
+            (version.to_string(), serde_json::Value::Array(list))
         }).collect::<serde_json::Map<_, _>>(),
         "urls": latest_files.iter().map(|f| json_file(&switches, f, prefix)).collect::<Vec<_>>(),
     });
@@ -756,7 +778,9 @@ fn package_file(state: &State, request: &Request, file: &str) -> Response {
                 )
                 .header("Content-Range", format!("bytes {start}-{end}/{len}"))
             }
-            None => Response::empty(416).header("Content-Range", format!("bytes */{}", bytes.len())),
+            None => {
+                Response::empty(416).header("Content-Range", format!("bytes */{}", bytes.len()))
+            }
         },
     };
     response = response.header("Accept-Ranges", "bytes");

@@ -1,0 +1,116 @@
+//! Errors of the plugin index stage: each names the index (file URL or path), the plugin or
+//! the cache file it is about.
+
+use std::path::PathBuf;
+
+use crate::cache::CacheError;
+use crate::http::HttpError;
+use crate::source::SourceError;
+use crate::tutor::TutorError;
+
+/// A plugin index, the index cache or an index entry that plonk cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// Downloading an index file failed.
+    #[error("could not fetch the plugin index `{index}`")]
+    Fetch {
+        /// The index file URL.
+        index: String,
+        /// What went wrong.
+        #[source]
+        source: HttpError,
+    },
+    /// Reading a local index file failed.
+    #[error("could not read the plugin index `{index}`")]
+    Read {
+        /// The index file path.
+        index: String,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The index file is not UTF-8.
+    #[error("the plugin index `{index}` is not UTF-8 text")]
+    NotUtf8 {
+        /// The index file.
+        index: String,
+    },
+    /// The server sent an HTML page (an error or login page) instead of YAML.
+    #[error("`{index}` returned an HTML page instead of a YAML plugin index; check the index URL")]
+    Html {
+        /// The index file.
+        index: String,
+    },
+    /// The index file is not YAML.
+    #[error("the plugin index `{index}` is not valid YAML")]
+    Yaml {
+        /// The index file.
+        index: String,
+        /// The parser's message.
+        #[source]
+        source: serde_saphyr::Error,
+    },
+    /// The index file is YAML but not a list.
+    #[error("the plugin index `{index}` must be a YAML list of plugins, not {found}")]
+    NotAList {
+        /// The index file.
+        index: String,
+        /// What was found instead ("a mapping", "a string"...).
+        found: &'static str,
+    },
+    /// The index cache could not be read.
+    #[error("the plugin index cache `{}` is unreadable; run `plonk update` to rebuild it", path.display())]
+    CacheRead {
+        /// The cache file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<IndexError>,
+    },
+    /// The index cache could not be written.
+    #[error("could not write the plugin index cache `{}`", path.display())]
+    CacheWrite {
+        /// The cache file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: CacheError,
+    },
+    /// `config.yml` (or plonk's own settings file) could not be read or written.
+    #[error(transparent)]
+    Config(#[from] TutorError),
+    /// An index given to `index add` / `index remove` that is neither a URL nor a path.
+    #[error("`{0}` is not a plugin index (expected an http(s) URL, a folder, `main` or `contrib`)")]
+    BadIndex(String),
+    /// Every configured index failed during an update.
+    #[error("none of the {count} plugin indexes could be fetched; the plugin index cache was left unchanged")]
+    AllFailed {
+        /// How many indexes were tried.
+        count: usize,
+    },
+    /// No index could be read, there is no cache, and no built-in copy for this release.
+    #[error(
+        "no plugin index could be fetched, there is no plugin index cache, and plonk has no built-in index for release `{release}`; run `plonk update` when the index is reachable"
+    )]
+    NoEmbedded {
+        /// The release.
+        release: String,
+    },
+    /// A plugin name that no index lists.
+    #[error("plugin `{name}` could not be found in the plugin indexes; `plonk search` lists the available plugins")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// An entry whose `src` plonk cannot use.
+    #[error("the `src` of plugin `{entry}` in the plugin index `{index}` is not usable")]
+    BadSource {
+        /// The index file the entry came from.
+        index: String,
+        /// The plugin name.
+        entry: String,
+        /// What is wrong with the `src`.
+        #[source]
+        source: SourceError,
+    },
+}
