@@ -1,21 +1,48 @@
 //! The official `main` index of every release plonk knows, compiled into the binary: the
 //! fallback when there is no index cache and no configured index can be fetched.
 
+use super::IndexError;
 use super::entry::{ParsedIndex, parse_index};
 use super::location::{MAIN_INDEX, index_file_location};
-use super::IndexError;
 
 /// `(release, plugins.yml)` of the official `main` index.
 const EMBEDDED: &[(&str, &str)] = &[
-    ("olive", include_str!("../../fixtures/tpi/main/olive/plugins.yml")),
-    ("palm", include_str!("../../fixtures/tpi/main/palm/plugins.yml")),
-    ("quince", include_str!("../../fixtures/tpi/main/quince/plugins.yml")),
-    ("redwood", include_str!("../../fixtures/tpi/main/redwood/plugins.yml")),
-    ("sumac", include_str!("../../fixtures/tpi/main/sumac/plugins.yml")),
-    ("teak", include_str!("../../fixtures/tpi/main/teak/plugins.yml")),
-    ("ulmo", include_str!("../../fixtures/tpi/main/ulmo/plugins.yml")),
-    ("verawood", include_str!("../../fixtures/tpi/main/verawood/plugins.yml")),
-    ("main", include_str!("../../fixtures/tpi/main/main/plugins.yml")),
+    (
+        "olive",
+        include_str!("../../fixtures/tpi/main/olive/plugins.yml"),
+    ),
+    (
+        "palm",
+        include_str!("../../fixtures/tpi/main/palm/plugins.yml"),
+    ),
+    (
+        "quince",
+        include_str!("../../fixtures/tpi/main/quince/plugins.yml"),
+    ),
+    (
+        "redwood",
+        include_str!("../../fixtures/tpi/main/redwood/plugins.yml"),
+    ),
+    (
+        "sumac",
+        include_str!("../../fixtures/tpi/main/sumac/plugins.yml"),
+    ),
+    (
+        "teak",
+        include_str!("../../fixtures/tpi/main/teak/plugins.yml"),
+    ),
+    (
+        "ulmo",
+        include_str!("../../fixtures/tpi/main/ulmo/plugins.yml"),
+    ),
+    (
+        "verawood",
+        include_str!("../../fixtures/tpi/main/verawood/plugins.yml"),
+    ),
+    (
+        "main",
+        include_str!("../../fixtures/tpi/main/main/plugins.yml"),
+    ),
 ];
 
 /// The releases with a built-in index.

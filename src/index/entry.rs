@@ -39,7 +39,14 @@ fn is_py_space(c: char) -> bool {
 fn is_py_line_break(c: char) -> bool {
     matches!(
         c,
-        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}'
+        '\n' | '\r'
+            | '\u{0b}'
+            | '\u{0c}'
+            | '\u{1c}'
+            | '\u{1d}'
+            | '\u{1e}'
+            | '\u{85}'
+            | '\u{2028}'
             | '\u{2029}'
     )
 }
@@ -287,7 +294,7 @@ pub fn render_cache(entries: &[PluginEntry]) -> String {
 }
 
 /// The entry called `name` (case-insensitive).
-pub fn find_entry<'a>(entries: &'a [PluginEntry], name: &str) -> Option<&'a PluginEntry> {
+pub fn lookup_entry<'a>(entries: &'a [PluginEntry], name: &str) -> Option<&'a PluginEntry> {
     let name = name.to_lowercase();
     entries.iter().find(|e| e.name == name)
 }
@@ -317,8 +324,20 @@ mod tests {
         assert_eq!(parse_index("[]", INDEX).unwrap(), ParsedIndex::default());
         // `{}` and `[` are errors.
         let err = parse_index("{}", INDEX).unwrap_err();
-        assert!(matches!(err, IndexError::NotAList { found: "a mapping", .. }), "{err}");
-        assert!(matches!(parse_index("[", INDEX).unwrap_err(), IndexError::Yaml { .. }));
+        assert!(
+            matches!(
+                err,
+                IndexError::NotAList {
+                    found: "a mapping",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(matches!(
+            parse_index("[", INDEX).unwrap_err(),
+            IndexError::Yaml { .. }
+        ));
         // An entry missing `name` is dropped with a warning.
         let parsed = parse_index("- src: tutor-x\n- name: ok\n  src: tutor-ok\n", INDEX).unwrap();
         assert_eq!(parsed.entries.len(), 1);
@@ -352,10 +371,17 @@ mod tests {
             (Some("ünïcödé ✓ line\u{2028}next"), "ünïcödé ✓ line"),
         ];
         for (description, expected) in rows {
-            assert_eq!(entry("a", description).short_description(), expected, "{description:?}");
+            assert_eq!(
+                entry("a", description).short_description(),
+                expected,
+                "{description:?}"
+            );
         }
         let emoji = "🎁".repeat(200);
-        assert_eq!(entry("a", Some(&emoji)).short_description().chars().count(), 128);
+        assert_eq!(
+            entry("a", Some(&emoji)).short_description().chars().count(),
+            128
+        );
     }
 
     #[test]
@@ -393,7 +419,10 @@ mod tests {
         }
         let skipped_rows: &[(&str, &str)] = &[
             ("- just a string\n", "it is a string, not a mapping"),
-            ("- name: 123\n  src: x\n", "its `name` is a number, not a string"),
+            (
+                "- name: 123\n  src: x\n",
+                "its `name` is a number, not a string",
+            ),
             ("- name: [a]\n  src: x\n", "its `name` is a list"),
             ("- name: ''\n  src: x\n", "its `name` is empty"),
             ("- name: a\n", "plugin `a` (entry 1)"),
@@ -435,8 +464,8 @@ mod tests {
         assert!(back.skipped.is_empty());
         assert_eq!(back.entries, merged);
         assert_eq!(render_cache(&[]), "[]\n");
-        assert_eq!(find_entry(&merged, "B").unwrap().name, "b");
-        assert!(find_entry(&merged, "c").is_none());
+        assert_eq!(lookup_entry(&merged, "B").unwrap().name, "b");
+        assert!(lookup_entry(&merged, "c").is_none());
     }
 
     #[test]

@@ -83,7 +83,9 @@ pub enum IndexError {
     #[error("`{0}` is not a plugin index (expected an http(s) URL, a folder, `main` or `contrib`)")]
     BadIndex(String),
     /// Every configured index failed during an update.
-    #[error("none of the {count} plugin indexes could be fetched; the plugin index cache was left unchanged")]
+    #[error(
+        "none of the {count} plugin indexes could be fetched; the plugin index cache was left unchanged"
+    )]
     AllFailed {
         /// How many indexes were tried.
         count: usize,
@@ -96,8 +98,15 @@ pub enum IndexError {
         /// The release.
         release: String,
     },
+    /// The Open edX release is needed (to build index file URLs) and could not be told.
+    #[error(
+        "cannot tell which Open edX release to use: no `tutor` was found in the target environment; pass `--release NAME` (e.g. `--release redwood`) or `--python VENV`"
+    )]
+    NoRelease,
     /// A plugin name that no index lists.
-    #[error("plugin `{name}` could not be found in the plugin indexes; `plonk search` lists the available plugins")]
+    #[error(
+        "plugin `{name}` could not be found in the plugin indexes; `plonk search` lists the available plugins"
+    )]
     NotFound {
         /// The name asked for.
         name: String,

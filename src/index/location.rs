@@ -30,10 +30,11 @@ pub fn is_http(index: &str) -> bool {
 /// joined to `cwd` and normalized without resolving symbolic links).
 pub fn normalize_index(index: &str, cwd: &Path) -> String {
     let expanded = expand_alias(index);
-    if !is_http(expanded) && Path::new(expanded).exists() {
-        return abspath(Path::new(expanded), cwd)
-            .to_string_lossy()
-            .into_owned();
+    if !is_http(expanded) {
+        let absolute = abspath(Path::new(expanded), cwd);
+        if absolute.exists() {
+            return absolute.to_string_lossy().into_owned();
+        }
     }
     expanded.to_string()
 }
@@ -108,15 +109,39 @@ mod tests {
     #[test]
     fn url_building_like_tutor() {
         let rows = [
-            ("https://overhang.io/tutor/main", "redwood", "https://overhang.io/tutor/main/redwood/plugins.yml"),
-            ("https://overhang.io/tutor/main/", "redwood", "https://overhang.io/tutor/main/redwood/plugins.yml"),
-            ("http://127.0.0.1:8000", "main", "http://127.0.0.1:8000/main/plugins.yml"),
-            ("main", "ulmo", "https://overhang.io/tutor/main/ulmo/plugins.yml"),
-            ("contrib", "teak", "https://overhang.io/tutor/contrib/teak/plugins.yml"),
+            (
+                "https://overhang.io/tutor/main",
+                "redwood",
+                "https://overhang.io/tutor/main/redwood/plugins.yml",
+            ),
+            (
+                "https://overhang.io/tutor/main/",
+                "redwood",
+                "https://overhang.io/tutor/main/redwood/plugins.yml",
+            ),
+            (
+                "http://127.0.0.1:8000",
+                "main",
+                "http://127.0.0.1:8000/main/plugins.yml",
+            ),
+            (
+                "main",
+                "ulmo",
+                "https://overhang.io/tutor/main/ulmo/plugins.yml",
+            ),
+            (
+                "contrib",
+                "teak",
+                "https://overhang.io/tutor/contrib/teak/plugins.yml",
+            ),
             ("/srv/index", "sumac", "/srv/index/sumac/plugins.yml"),
             ("/srv/index/", "sumac", "/srv/index/sumac/plugins.yml"),
             ("relative/dir", "palm", "relative/dir/palm/plugins.yml"),
-            ("file:///srv/index", "palm", "file:///srv/index/palm/plugins.yml"),
+            (
+                "file:///srv/index",
+                "palm",
+                "file:///srv/index/palm/plugins.yml",
+            ),
         ];
         for (base, release, expected) in rows {
             assert_eq!(index_file_location(base, release), expected, "{base}");
@@ -127,7 +152,9 @@ mod tests {
     fn index_files() {
         assert_eq!(
             index_file("https://h/x/plugins.yml"),
-            Some(IndexFile::Url(Url::parse("https://h/x/plugins.yml").unwrap()))
+            Some(IndexFile::Url(
+                Url::parse("https://h/x/plugins.yml").unwrap()
+            ))
         );
         assert_eq!(
             index_file("/srv/a/plugins.yml"),
@@ -158,7 +185,10 @@ mod tests {
         // A path that does not exist is kept as given, as in Tutor.
         assert_eq!(normalize_index("missing", tmp.path()), "missing");
         assert_eq!(normalize_index("https://h/x/", tmp.path()), "https://h/x/");
-        assert_eq!(abspath(Path::new("/../a/./b//c/.."), Path::new("/x")), PathBuf::from("/a/b"));
+        assert_eq!(
+            abspath(Path::new("/../a/./b//c/.."), Path::new("/x")),
+            PathBuf::from("/a/b")
+        );
         assert_eq!(abspath(Path::new("."), Path::new("/")), PathBuf::from("/"));
     }
 }

@@ -395,7 +395,7 @@ mod tests {
             .join("keep.txt");
         let owned = HashSet::from([id]);
         let report = uninstall_from(&target, &installed.dist_info, Some(&owned)).unwrap();
-        assert_eq!(report.kept_shared, [keep.clone()]);
+        assert_eq!(report.kept_shared, std::slice::from_ref(&keep));
         assert!(keep.exists());
         assert!(!target.purelib.join("solo/__init__.py").exists());
         assert!(!installed.dist_info.exists());

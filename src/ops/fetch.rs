@@ -360,7 +360,11 @@ impl Fetcher {
     }
 
     /// Downloads a file into a content-addressed cache bucket, or reuses it.
-    async fn download(&self, file: &Candidate, bucket: &str) -> Result<PathBuf, Arc<FetchError>> {
+    pub async fn download(
+        &self,
+        file: &Candidate,
+        bucket: &str,
+    ) -> Result<PathBuf, Arc<FetchError>> {
         let key = match &file.sha256 {
             Some(sha) => sha.clone(),
             None => crate::cache::cache_key(&[file.url.as_str().as_bytes()]),
@@ -469,6 +473,32 @@ impl Fetcher {
                 })
             })?
         };
+        self.build_project(
+            &format!("{name}=={version}"),
+            Some(&bytes_sha),
+            ProjectInput::Sdist(sdist),
+        )
+        .await
+    }
+
+    /// Builds a wheel from a project folder (a git checkout, a local path). With `key` (a
+    /// commit id), the wheel is cached under it; without, it is built every time.
+    pub async fn build_dir(
+        self: &Arc<Self>,
+        label: &str,
+        key: Option<&str>,
+        dir: &Path,
+    ) -> Result<PathBuf, Arc<FetchError>> {
+        self.build_project(label, key, ProjectInput::Dir(dir.to_path_buf()))
+            .await
+    }
+
+    async fn build_project(
+        self: &Arc<Self>,
+        label: &str,
+        key: Option<&str>,
+        input: ProjectInput,
+    ) -> Result<PathBuf, Arc<FetchError>> {
         let tags_key = self
             .interpreter
             .tags
@@ -476,32 +506,45 @@ impl Fetcher {
             .next()
             .map(|(p, a, pl)| format!("{p}-{a}-{pl}"))
             .unwrap_or_default();
-        let out_dir = self
-            .cache
-            .bucket("built-v1")
-            .join(&bytes_sha)
-            .join(crate::cache::cache_key(&[tags_key.as_bytes()]));
-        if let Some(existing) = find_wheel_in(&out_dir) {
+        let out_dir = match key {
+            Some(key) => self
+                .cache
+                .bucket("built-v1")
+                .join(key)
+                .join(crate::cache::cache_key(&[tags_key.as_bytes()])),
+            None => self
+                .cache
+                .bucket("built-v1")
+                .join("uncached")
+                .join(crate::cache::cache_key(&[
+                    label.as_bytes(),
+                    format!("{:?}", Instant::now()).as_bytes(),
+                ])),
+        };
+        if key.is_some()
+            && let Some(existing) = find_wheel_in(&out_dir)
+        {
             return Ok(existing);
         }
         if self.depth >= MAX_BUILD_DEPTH {
-            return Err(Arc::new(FetchError::BuildDepth(format!(
-                "{name}=={version}"
-            ))));
+            return Err(Arc::new(FetchError::BuildDepth(label.to_string())));
         }
-        let progress =
-            self.reporter
-                .start(ProgressKind::Build, &format!("{name}=={version}"), None);
+        let progress = self.reporter.start(ProgressKind::Build, label, None);
         let started = Instant::now();
         let this = Arc::clone(self);
         let base_python = self.interpreter.base_executable.clone();
         let cache = self.cache.clone();
-        let label = format!("{name}=={version}");
+        let label = label.to_string();
         let result = tokio::task::spawn_blocking(move || -> Result<PathBuf, FetchError> {
             let work = cache
                 .tempdir_in("build-work-v1")
                 .map_err(FetchError::Cache)?;
-            let project = build::unpack_sdist(&sdist, work.path()).map_err(FetchError::Build)?;
+            let project = match &input {
+                ProjectInput::Sdist(sdist) => {
+                    build::unpack_sdist(sdist, work.path()).map_err(FetchError::Build)?
+                }
+                ProjectInput::Dir(dir) => dir.clone(),
+            };
             let staging = work.path().join("out");
             std::fs::create_dir_all(&staging).map_err(|source| FetchError::Io {
                 path: staging.clone(),
@@ -594,6 +637,14 @@ fn find_wheel_in(dir: &Path) -> Option<PathBuf> {
     find_file_in(dir, |p| p.extension().is_some_and(|x| x == "whl"))
 }
 
+/// What a build starts from.
+enum ProjectInput {
+    /// An sdist archive, unpacked into the build's work folder.
+    Sdist(PathBuf),
+    /// A project folder, built in place.
+    Dir(PathBuf),
+}
+
 /// The resolver's view of a [`Fetcher`] plus the target environment's installed
 /// distributions (whose metadata is read from disk, not fetched).
 pub struct Provider {
@@ -673,9 +724,15 @@ impl MetadataProvider for Provider {
             .handle
             .block_on(self.fetcher.metadata(name, version))
             .map_err(|err| ProviderError::new(name.clone(), SharedError(err)))?;
-        // Fetch ahead: the resolver will ask for these next.
+        // Fetch ahead: the resolver will ask for these next. Only requirements whose markers
+        // hold for the target: the others are never asked for, and looking them up costs a
+        // request each (and a 404 for names like `onlyold; python_version < "3"`). Extras are
+        // left out here; the resolver asks for their requirements when an extra is wanted.
+        let markers = &self.fetcher.interpreter.markers;
         for req in &md.requires_dist {
-            self.fetcher.prefetch(&req.name);
+            if req.evaluate_markers(markers, &[]) {
+                self.fetcher.prefetch(&req.name);
+            }
         }
         Ok(md.requires_dist.clone())
     }

@@ -186,6 +186,20 @@ pub async fn install(
     fetcher.skip_metadata_prefetch(installed.iter().map(|d| d.name.clone()));
     let fetcher = Arc::new(fetcher);
 
+    // Direct references are fetched or built first: the resolver sees them as fixed.
+    let mut opts = opts;
+    for target in &mut opts.targets {
+        if target.local_wheel.is_some() {
+            continue;
+        }
+        if let Some(pep508_rs::VersionOrUrl::Url(url)) = &target.requirement.version_or_url {
+            let wheel =
+                crate::ops::local::wheel_for_url(&fetcher, &target.requirement.name, url.raw())
+                    .await?;
+            target.local_wheel = Some(wheel);
+        }
+    }
+
     let requested: BTreeSet<PackageName> = opts
         .targets
         .iter()

@@ -7,6 +7,7 @@ pub use reporter::{ProgressId, ProgressKind, Reporter, SilentReporter};
 pub mod error;
 pub mod fetch;
 pub mod install;
+pub mod local;
 pub mod remove;
 pub mod targets;
 pub mod workspace;

@@ -1,7 +1,7 @@
 //! `RegistryClient`: lists a project's files from every configured source, fetches a
 //! candidate's metadata the cheapest way available, and downloads verified files.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -14,7 +14,8 @@ use super::locations::{FindLinks, IndexApi, IndexLocations};
 use super::remote_zip::{self, ZipReadError};
 use super::{Candidate, RegistryError};
 use crate::dist::{
-    DistFilename, ExtraName, Metadata, PackageName, Requirement, VersionSpecifiers, sha256_hex,
+    DistFilename, ExtraName, Metadata, PackageName, Requirement, Version, VersionSpecifiers,
+    sha256_hex,
 };
 use crate::http::{GetOptions, HttpClient, HttpError, RedactedUrl};
 
@@ -31,6 +32,8 @@ struct FileHint {
     core_metadata: CoreMetadata,
     /// The JSON API base (`…/pypi/`) when the file was listed by the JSON API.
     json_base: Option<Url>,
+    /// Metadata the JSON API page already gave (its `info` describes the latest version).
+    json_metadata: Option<Metadata>,
 }
 
 /// What one source said about a project: `None` when it does not know it.
@@ -41,6 +44,9 @@ pub struct RegistryClient {
     http: HttpClient,
     locations: IndexLocations,
     hints: Mutex<HashMap<Url, FileHint>>,
+    /// JSON API bases whose per-version pages are missing (some proxies only mirror the
+    /// project pages): not asked again.
+    no_version_pages: Mutex<HashSet<Url>>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -58,6 +64,7 @@ impl RegistryClient {
             http,
             locations,
             hints: Mutex::new(HashMap::new()),
+            no_version_pages: Mutex::new(HashSet::new()),
         }
     }
 
@@ -142,14 +149,29 @@ impl RegistryClient {
             url: RedactedUrl::new(&response.url),
             source,
         };
-        let links = if json_base.is_some() {
-            links::parse_pypi_json(&response.body, &response.url).map_err(parse_error)?
-        } else if is_json(&response.headers, &response.body) {
+        if json_base.is_some() {
+            let value: Value = serde_json::from_slice(&response.body).map_err(parse_error)?;
+            let links = links::pypi_json_links(&value, &response.url);
+            let mut files = to_candidates(links, name, &index, json_base);
+            // `info` is the latest version's metadata: those files need no further request.
+            let info = value.get("info");
+            let latest = info
+                .and_then(|info| info.get("version"))
+                .and_then(Value::as_str)
+                .and_then(|v| Version::from_str(v).ok());
+            for (candidate, hint) in &mut files {
+                if latest.as_ref() == Some(&candidate.version) {
+                    hint.json_metadata = metadata_from_json_info(info, candidate).ok().flatten();
+                }
+            }
+            return Ok(Some(files));
+        }
+        let links = if is_json(&response.headers, &response.body) {
             links::parse_simple_json(&response.body, &response.url).map_err(parse_error)?
         } else {
             links::parse_html(&String::from_utf8_lossy(&response.body), &response.url)
         };
-        Ok(Some(to_candidates(links, name, &index, json_base)))
+        Ok(Some(to_candidates(links, name, &index, None)))
     }
 
     async fn ask_find_links(&self, find_links: &FindLinks, name: &PackageName) -> SourceAnswer {
@@ -196,6 +218,12 @@ impl RegistryClient {
         Ok((!files.is_empty()).then_some(files))
     }
 
+    fn lock_no_version_pages(&self) -> std::sync::MutexGuard<'_, HashSet<Url>> {
+        self.no_version_pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn hint(&self, candidate: &Candidate) -> FileHint {
         let known = self
             .hints
@@ -210,6 +238,7 @@ impl RegistryClient {
                 IndexApi::Json { base, .. } if candidate.url.scheme() != "file" => Some(base),
                 _ => None,
             },
+            json_metadata: None,
         })
     }
 
@@ -224,22 +253,32 @@ impl RegistryClient {
             DistFilename::Sdist(_) => None,
         };
 
-        if let Some(base) = &hint.json_base {
-            match self.json_metadata(base, candidate, &package).await {
-                Ok(Some(metadata)) => return Ok(Some(metadata)),
-                // `requires_dist: null` is ambiguous on the JSON API: read the wheel instead.
-                Ok(None) if wheel.is_some() => {}
-                Ok(None) => return Ok(None),
-                Err(RegistryError::Metadata { source, .. })
-                    if source.is_not_found() && wheel.is_some() => {}
-                Err(err) => return Err(err),
-            }
+        if let Some(metadata) = hint.json_metadata.clone() {
+            return Ok(Some(metadata));
         }
 
+        // PEP 658 first: one request for the exact file, hash-checked.
         if hint.core_metadata != CoreMetadata::Absent
             && let Some(metadata) = self.pep658_metadata(candidate, &hint, &package).await?
         {
             return Ok(Some(metadata));
+        }
+
+        if let Some(base) = &hint.json_base
+            && !self.lock_no_version_pages().contains(base)
+        {
+            match self.json_metadata(base, candidate, &package).await {
+                Ok(Some(metadata)) => return Ok(Some(metadata)),
+                // `requires_dist: null` is ambiguous on the JSON API (no dependencies, or
+                // metadata PyPI did not extract); a missing per-version page happens behind
+                // some proxies. Either way: read the wheel, or leave the sdist to the build.
+                Ok(None) => {}
+                Err(RegistryError::Metadata { source, .. }) if source.is_not_found() => {
+                    // The version is listed (it is a candidate), so the endpoint is missing.
+                    self.lock_no_version_pages().insert(base.clone());
+                }
+                Err(err) => return Err(err),
+            }
         }
 
         let Some(wheel) = wheel else {
@@ -467,6 +506,7 @@ fn to_candidates(
                 filename: link.filename,
                 core_metadata: link.core_metadata,
                 json_base: json_base.cloned(),
+                json_metadata: None,
             };
             Some((candidate, hint))
         })
@@ -768,34 +808,5 @@ mod tests {
         let client = RegistryClient::new(http, locations);
         let err = client.candidates(&name("demo")).await.unwrap_err();
         assert!(matches!(err, RegistryError::FindLinks { .. }), "{err}");
-    }
-}
-
-#[cfg(test)]
-mod live_tmp {
-    use super::*;
-    #[tokio::test]
-    #[ignore]
-    async fn live_pypi_tmp() {
-        let http = HttpClient::new(crate::http::HttpOptions::default()).unwrap();
-        for locations in [
-            IndexLocations::default(),
-            IndexLocations { index_url: Some(Url::parse("https://pypi.org/simple/").unwrap()), ..Default::default() },
-            IndexLocations { index_url: Some(Url::parse("https://files.pythonhosted.org/simple/").unwrap()), ..Default::default() },
-        ] {
-            let client = RegistryClient::new(http.clone(), locations);
-            let t = std::time::Instant::now();
-            let found = match client.candidates(&PackageName::from_str("tutor-mfe").unwrap()).await {
-                Ok(f) => f, Err(e) => { eprintln!("ERR {}", { let mut s = e.to_string(); let mut c = std::error::Error::source(&e); while let Some(x) = c { s += " / "; s += &x.to_string(); c = x.source(); } s }); continue; }
-            };
-            eprintln!("{} candidates in {:?}; last {:?}", found.len(), t.elapsed(), found.last().map(|c| (c.url.as_str(), &c.sha256, &c.requires_python)));
-            let wheel = found.iter().rev().find(|c| c.filename.is_wheel()).unwrap();
-            let t = std::time::Instant::now();
-            let md = client.metadata(wheel).await.unwrap().unwrap();
-            eprintln!("metadata {:?}: {:?} {:?}", t.elapsed(), md.requires_dist.iter().map(|r| r.to_string()).collect::<Vec<_>>(), md.requires_python);
-            let dir = tempfile::tempdir().unwrap();
-            let p = client.download(wheel, dir.path()).await.unwrap();
-            eprintln!("downloaded {}", p.display());
-        }
     }
 }

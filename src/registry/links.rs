@@ -178,17 +178,6 @@ pub fn parse_simple_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde
         .filter_map(|file| {
             let mut link = json_file(file, page_url)?;
             link.requires_python = json_str(file.get("requires-python"));
-            let metadata = file
-                .get("core-metadata")
-                .or_else(|| file.get("dist-info-metadata"));
-            link.core_metadata = match metadata {
-                Some(Value::Bool(true)) => CoreMetadata::Available,
-                Some(Value::Object(hashes)) => match hashes.get("sha256").and_then(Value::as_str) {
-                    Some(digest) => CoreMetadata::Sha256(digest.trim().to_ascii_lowercase()),
-                    None => CoreMetadata::Available,
-                },
-                _ => CoreMetadata::Absent,
-            };
             Some(link)
         })
         .collect())
@@ -197,6 +186,11 @@ pub fn parse_simple_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde
 /// Parse a PyPI JSON API project page (`/pypi/<name>/json`): every file of every release.
 pub fn parse_pypi_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde_json::Error> {
     let value: Value = serde_json::from_slice(body)?;
+    Ok(pypi_json_links(&value, page_url))
+}
+
+/// The links of an already parsed PyPI JSON API page.
+pub fn pypi_json_links(value: &Value, page_url: &Url) -> Vec<Link> {
     let mut files: Vec<&Value> = Vec::new();
     match value.get("releases").and_then(Value::as_object) {
         Some(releases) => {
@@ -213,7 +207,7 @@ pub fn parse_pypi_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde_j
             }
         }
     }
-    Ok(files
+    files
         .into_iter()
         .filter_map(|file| {
             let mut link = json_file(file, page_url)?;
@@ -227,7 +221,7 @@ pub fn parse_pypi_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde_j
             }
             Some(link)
         })
-        .collect())
+        .collect()
 }
 
 /// The fields both JSON formats share: filename, url, hashes, yanked, size.
@@ -250,6 +244,18 @@ fn json_file(file: &Value, page_url: &Url) -> Option<Link> {
         _ => false,
     };
     link.size = file.get("size").and_then(Value::as_u64);
+    // PEP 714 name first; PyPI's JSON API uses the same key and shape.
+    let metadata = file
+        .get("core-metadata")
+        .or_else(|| file.get("dist-info-metadata"));
+    link.core_metadata = match metadata {
+        Some(Value::Bool(true)) => CoreMetadata::Available,
+        Some(Value::Object(hashes)) => match hashes.get("sha256").and_then(Value::as_str) {
+            Some(digest) => CoreMetadata::Sha256(digest.trim().to_ascii_lowercase()),
+            None => CoreMetadata::Available,
+        },
+        _ => CoreMetadata::Absent,
+    };
     Some(link)
 }
 
@@ -495,7 +501,7 @@ mod tests {
             r#"{{"info": {{"name": "demo"}}, "releases": {{
                 "1.0": [{{"filename": "demo-1.0-py3-none-any.whl", "url": "../../packages/demo-1.0-py3-none-any.whl",
                          "digests": {{"sha256": "{SHA}", "md5": "x"}}, "requires_python": "",
-                         "yanked": true, "size": 99}}],
+                         "yanked": true, "size": 99, "core-metadata": {{"sha256": "ABC"}}}}],
                 "2.0": [{{"filename": "demo-2.0.tar.gz", "url": "https://files/demo-2.0.tar.gz",
                          "digests": [], "requires_python": null, "yanked": "no"}}],
                 "3.0": "garbage", "4.0": [17]
@@ -511,7 +517,9 @@ mod tests {
         assert!(links[0].yanked);
         assert_eq!(links[0].requires_python, None);
         assert_eq!(links[0].size, Some(99));
+        assert_eq!(links[0].core_metadata, CoreMetadata::Sha256("abc".into()));
         assert_eq!(links[1].sha256, None);
+        assert_eq!(links[1].core_metadata, CoreMetadata::Absent);
 
         let per_version = br#"{"info": {}, "urls": [{"filename": "demo-1.0.tar.gz", "url": "/x/demo-1.0.tar.gz"}]}"#;
         let links = parse_pypi_json(per_version, &url).unwrap();

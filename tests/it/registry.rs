@@ -37,6 +37,9 @@ fn fixture() -> (tempfile::TempDir, FakeIndex) {
         .file("demo/__init__.py", "x = 2\n".repeat(2000))
         .build(&packages);
     WheelBuilder::new("dep", "1.0").build(&packages);
+    WheelBuilder::new("with-deps", "1.0")
+        .requires("dep")
+        .build(&packages);
     let server = FakeIndex::start(&packages);
     (dir, server)
 }
@@ -173,21 +176,42 @@ async fn simple_api_json_and_html_find_links() {
 async fn metadata_from_json_api_then_range_requests() {
     let (_dir, server) = fixture();
     let client = registry(options(), index(&server.json_api_url()));
-    let found = client.candidates(&name("demo")).await.unwrap();
 
+    // The latest version with dependencies: the project page's `info` is enough.
+    let found = client.candidates(&name("with-deps")).await.unwrap();
+    server.clear_requests();
+    let metadata = client.metadata(&found[0]).await.unwrap().unwrap();
+    assert_eq!(requires(&metadata), ["dep"]);
+    assert!(server.requests().is_empty());
+
+    // An older wheel whose PEP 658 file the JSON API advertises.
+    let found = client.candidates(&name("demo")).await.unwrap();
     server.clear_requests();
     let metadata = client
         .metadata(&pick(&found, DEMO_10_WHEEL))
         .await
         .unwrap()
         .unwrap();
-    let requires: Vec<String> = metadata
-        .requires_dist
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(requires, ["dep>=1"]);
+    assert_eq!(requires(&metadata), ["dep>=1"]);
+    assert_eq!(
+        server.requests(),
+        [format!("GET /packages/{DEMO_10_WHEEL}.metadata")]
+    );
+
+    // No PEP 658: the per-version JSON page.
+    server.disable_pep658();
+    let found = client.candidates(&name("demo")).await.unwrap();
+    server.clear_requests();
+    let metadata = client
+        .metadata(&pick(&found, DEMO_10_WHEEL))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(requires(&metadata), ["dep>=1"]);
     assert_eq!(server.requests(), ["GET /pypi/demo/1.0/json"]);
+    // The JSON API describes a version, so its sdist gets the same metadata.
+    let metadata = client.metadata(&pick(&found, DEMO_10_SDIST)).await.unwrap();
+    assert_eq!(requires(&metadata.unwrap()), ["dep>=1"]);
 
     // No dependencies: `requires_dist` is null on the JSON API, so the wheel is read through
     // range requests, never downloaded whole.
@@ -210,9 +234,28 @@ async fn metadata_from_json_api_then_range_requests() {
         "{log:#?}"
     );
 
-    // The JSON API describes a version, so its sdist gets the same metadata.
-    let metadata = client.metadata(&pick(&found, DEMO_10_SDIST)).await.unwrap();
-    assert_eq!(metadata.unwrap().requires_dist.len(), 1);
+    // Behind some proxies the per-version page is missing: wheels are read by range, sdists
+    // are left to the build.
+    server.status("/pypi/demo/1.0/json", 404);
+    let metadata = client
+        .metadata(&pick(&found, DEMO_10_WHEEL))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(requires(&metadata), ["dep>=1"]);
+    server.clear_requests();
+    let sdist = client.metadata(&pick(&found, DEMO_10_SDIST)).await.unwrap();
+    assert!(sdist.is_none());
+    // The missing endpoint is not asked again.
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+fn requires(metadata: &plonk::dist::Metadata) -> Vec<String> {
+    metadata
+        .requires_dist
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[tokio::test]

@@ -589,6 +589,28 @@ fn json_file(switches: &Switches, file: &FileInfo, prefix: &str) -> serde_json::
         "yanked_reason": if yanked { Some("yanked by the test") } else { None },
         "size": file.size,
         "packagetype": if file.is_wheel { "bdist_wheel" } else { "sdist" },
+        "core-metadata": metadata_hashes(switches, file),
+    })
+}
+
+/// PEP 658/714 `core-metadata` value of a file: `{"sha256": …}` for wheels, else `false`.
+fn metadata_hashes(switches: &Switches, file: &FileInfo) -> serde_json::Value {
+    match metadata_sha256(switches, file) {
+        Some(sha) => serde_json::json!({ "sha256": sha }),
+        None => serde_json::Value::Bool(false),
+    }
+}
+
+/// The advertised sha256 of a wheel's `.metadata` file (wrong for `bad_sha256` files).
+fn metadata_sha256(switches: &Switches, file: &FileInfo) -> Option<String> {
+    if switches.no_pep658 || !file.is_wheel {
+        return None;
+    }
+    let bytes = file.metadata_bytes.as_ref()?;
+    Some(if switches.bad_sha256.contains(&file.filename) {
+        "0".repeat(64)
+    } else {
+        sha256_hex(bytes)
     })
 }
 
@@ -684,17 +706,7 @@ fn simple_project(state: &State, request: &Request, name: &str) -> Response {
         .headers
         .get("accept")
         .is_some_and(|a| a.contains("application/vnd.pypi.simple.v1+json"));
-    let metadata_sha = |f: &FileInfo| -> Option<String> {
-        if switches.no_pep658 || !f.is_wheel {
-            return None;
-        }
-        let bytes = f.metadata_bytes.as_ref()?;
-        Some(if switches.bad_sha256.contains(&f.filename) {
-            "0".repeat(64)
-        } else {
-            sha256_hex(bytes)
-        })
-    };
+    let metadata_sha = |f: &FileInfo| metadata_sha256(&switches, f);
     if wants_json {
         let body = serde_json::json!({
             "meta": {"api-version": "1.1"},
