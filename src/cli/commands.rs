@@ -119,6 +119,7 @@ fn settings_targets(settings: &Settings) -> ops::targets::TargetContext {
         config_dir: settings.config_dir.clone(),
         cache_dir: settings.cache_dir.clone(),
         release: settings.release.clone(),
+        refresh: settings.refresh,
     }
 }
 
@@ -126,11 +127,14 @@ fn settings_targets(settings: &Settings) -> ops::targets::TargetContext {
 pub async fn remove(args: RemoveArgs, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
     let env = find_env(settings).await?;
     let project = crate::tutor::TutorProject::open(&settings.tutor_root)?;
+    let http = http_client(settings)?;
     let index_distributions = ops::targets::index_distributions(
         &env,
         settings_targets(settings),
+        &http,
         reporter(printer).as_ref(),
-    );
+    )
+    .await;
     let opts = RemoveOptions {
         names: args.names,
         keep_deps: args.keep_deps,

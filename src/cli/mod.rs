@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod indexes;
 pub mod printer;
 pub mod settings;
 
@@ -95,6 +96,11 @@ async fn run(command: Command, settings: &Settings, printer: &Arc<Printer>) -> C
         Command::Remove(args) => commands::remove(args, settings, printer).await,
         Command::Venv(args) => commands::venv(args, settings, printer).await,
         Command::Cache(cmd) => commands::cache_cmd(cmd, settings, printer).await,
+        Command::Index(cmd) => indexes::index(cmd, settings, printer).await,
+        Command::Update => indexes::update(settings, printer).await,
+        Command::Search { pattern } => indexes::search(pattern, settings, printer).await,
+        Command::Show { name } => indexes::show(name, settings, printer).await,
+        Command::List { enabled } => indexes::list(enabled, settings, printer).await,
         _ => Err("this command is not available yet".into()),
     }
 }

@@ -11,3 +11,8 @@ pub mod local;
 pub mod remove;
 pub mod targets;
 pub mod workspace;
+pub mod index;
+pub mod list;
+pub mod search;
+pub mod show;
+pub mod update;

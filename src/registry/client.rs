@@ -253,7 +253,13 @@ impl RegistryClient {
             DistFilename::Sdist(_) => None,
         };
 
-        if let Some(metadata) = hint.json_metadata.clone() {
+        // The JSON API's `info` describes a release, not a file: PyPI takes it from one
+        // uploaded file, and wheels can disagree with it (seen: pydantic 2.14.4's info pins
+        // pydantic-core==2.50.2, its wheels ==2.50.5). A wheel is described by its own
+        // METADATA; `info` is used for sdists, and for wheels only when that cannot be read.
+        if wheel.is_none()
+            && let Some(metadata) = hint.json_metadata.clone()
+        {
             return Ok(Some(metadata));
         }
 
@@ -264,7 +270,8 @@ impl RegistryClient {
             return Ok(Some(metadata));
         }
 
-        if let Some(base) = &hint.json_base
+        if wheel.is_none()
+            && let Some(base) = &hint.json_base
             && !self.lock_no_version_pages().contains(base)
         {
             match self.json_metadata(base, candidate, &package).await {

@@ -29,7 +29,8 @@ pub struct Candidate {
     pub version: Version,
     /// The parsed filename.
     pub filename: DistFilename,
-    /// Absolute URL of the file (`file://` for local files), without credentials' display.
+    /// Absolute URL of the file (`file://` for local files); never carries credentials
+    /// taken from the index URL (the HTTP client remembers those per host).
     pub url: Url,
     /// Lowercase hex sha256, when the index gave one.
     pub sha256: Option<String>,

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use plonk::dist::PackageName;
-use plonk::http::{HttpClient, HttpError, HttpOptions};
+use plonk::http::{Conditional, HttpClient, HttpError, HttpOptions, Validators};
 use plonk::registry::{Candidate, FindLinks, IndexLocations, RegistryClient, RegistryError};
 use url::Url;
 
@@ -643,5 +643,27 @@ fn fake_index_serves_static_index_files() {
         assert_eq!(body, b"- name: x\n");
         let escape = Url::parse(&format!("{}/main/../../etc/passwd", server.url())).unwrap();
         assert!(http.get_bytes(&escape).await.is_err());
+
+        // Conditional GET: the validators of the first answer give a 304.
+        let first = match http
+            .get_conditional(&url, None, &Validators::default())
+            .await
+            .unwrap()
+        {
+            Conditional::Modified(response) => response,
+            Conditional::NotModified { .. } => panic!("nothing was cached"),
+        };
+        let validators = Validators::from_headers(&first.headers);
+        assert!(validators.etag.is_some());
+        let again = http.get_conditional(&url, None, &validators).await.unwrap();
+        assert!(
+            matches!(again, Conditional::NotModified { .. }),
+            "{again:?}"
+        );
+        std::fs::write(index_dir.join("main/redwood/plugins.yml"), "- name: y\n").unwrap();
+        match http.get_conditional(&url, None, &validators).await.unwrap() {
+            Conditional::Modified(response) => assert_eq!(response.body, b"- name: y\n"),
+            other => panic!("{other:?}"),
+        }
     });
 }

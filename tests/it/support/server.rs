@@ -446,7 +446,7 @@ fn respond(state: &State, request: &Request, path: &str) -> Response {
         ["simple", ""] | ["simple"] => simple_root(state),
         ["simple", name, ""] | ["simple", name] => simple_project(state, request, name),
         ["packages", file] => package_file(state, request, file),
-        _ => static_file(state, &decoded),
+        _ => static_file(state, request, &decoded),
     }
 }
 
@@ -820,7 +820,9 @@ fn parse_range(value: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && start < len).then_some((start, end))
 }
 
-fn static_file(state: &State, path: &str) -> Response {
+/// A file of the index folder, with an `ETag` (and 304 answers to `If-None-Match`) so
+/// conditional GETs can be tested.
+fn static_file(state: &State, request: &Request, path: &str) -> Response {
     let Some(root) = state
         .switches
         .lock()
@@ -846,7 +848,11 @@ fn static_file(state: &State, path: &str) -> Response {
                 Some("json") => "application/json",
                 _ => "application/octet-stream",
             };
-            Response::new(200, content_type, bytes)
+            let etag = format!("\"{}\"", &sha256_hex(&bytes)[..16]);
+            if request.headers.get("if-none-match") == Some(&etag) {
+                return Response::new(304, content_type, Vec::new()).header("ETag", etag);
+            }
+            Response::new(200, content_type, bytes).header("ETag", etag)
         }
         Err(_) => Response::empty(404),
     }
