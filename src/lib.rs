@@ -11,6 +11,10 @@
 //! - `<venv>/.plonk/receipt.json` (ownership record): [`install`]
 //! - `$PLONK_CACHE_DIR/**`: [`cache`]
 
+// Errors carry their subject (paths, URLs, `name==version`) and their cause by design
+// (STYLE.md); they are built only on failure paths, so their size costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod ops;
 

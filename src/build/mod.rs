@@ -6,6 +6,7 @@
 //!   pip is never used).
 
 mod error;
+pub mod native;
 pub mod pep517;
 pub mod sdist;
 

@@ -48,6 +48,31 @@ pub fn release(
     Ok(env.and_then(ops::index::release_of_env))
 }
 
+/// A failure with what plonk was doing around it (its cause is printed on the next line).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Context {
+    message: String,
+    #[source]
+    source: CmdError,
+}
+
+/// The release for commands that build index URLs: `--release`, else the Tutor of the
+/// target environment; an error says how to give it.
+async fn required_release(settings: &Settings, printer: &Printer) -> Result<String, CmdError> {
+    if settings.release.is_some()
+        && let Some(release) = release(settings, None, printer)?
+    {
+        return Ok(release);
+    }
+    let env = find_env(settings).await.map_err(|source| Context {
+        message: "cannot tell which Open edX release to use: pass `--release NAME` (e.g. `--release redwood`) or point `--python` at the virtualenv where Tutor is installed".to_string(),
+        source,
+    })?;
+    release(settings, Some(&env), printer)?
+        .ok_or_else(|| crate::index::IndexError::NoRelease.into())
+}
+
 /// The target environment, or `None` (with the reason at `-v`) when it cannot be found.
 async fn optional_env(settings: &Settings, printer: &Printer) -> Option<PythonEnvironment> {
     match find_env(settings).await {
@@ -100,7 +125,11 @@ fn print_json(printer: &Printer, value: &serde_json::Value) {
 }
 
 /// `plonk index add|remove|list`.
-pub async fn index(command: IndexCommand, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
+pub async fn index(
+    command: IndexCommand,
+    settings: &Settings,
+    printer: &Arc<Printer>,
+) -> CmdResult {
     let paths = index_paths(settings);
     let cwd = std::env::current_dir()?;
     let change = match command {
@@ -142,30 +171,41 @@ pub async fn index(command: IndexCommand, settings: &Settings, printer: &Arc<Pri
             printer.status(&format!("Added plugin index {index} to {}", file.display()));
         }
         ops::index::IndexChange::Removed(index) => {
-            printer.status(&format!("Removed plugin index {index} from {}", file.display()));
+            printer.status(&format!(
+                "Removed plugin index {index} from {}",
+                file.display()
+            ));
         }
         ops::index::IndexChange::AlreadyPresent(index) => {
             printer.status(&format!("Plugin index {index} was already added"));
         }
         ops::index::IndexChange::NotPresent(index) => {
-            printer.warn(&format!("plugin index {index} is not configured in {}", file.display()));
+            printer.warn(&format!(
+                "plugin index {index} is not configured in {}",
+                file.display()
+            ));
         }
     }
     if !change.changed() {
         return Ok(0);
     }
-    update(settings, printer).await
+    update(settings, printer).await.map_err(|source| {
+        Context {
+            message: format!(
+                "the plugin index list in {} was changed, but the plugin index cache could not be updated",
+                file.display()
+            ),
+            source,
+        }
+        .into()
+    })
 }
 
 /// `plonk update`.
 pub async fn update(settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
-    let env = match &settings.release {
-        Some(_) => None,
-        None => Some(find_env(settings).await?),
-    };
-    let release = release(settings, env.as_ref(), printer)?;
+    let release = required_release(settings, printer).await?;
     let client = http_client(settings)?;
-    let ctx = context(settings, release, &client, printer);
+    let ctx = context(settings, Some(release), &client, printer);
     let outcome = ops::update::update(&ctx).await?;
     print_update(&outcome, printer);
     Ok(0)
@@ -179,7 +219,10 @@ fn print_update(outcome: &UpdateOutcome, printer: &Printer) {
                 Some(Freshness::Offline) => " (offline: kept copy)",
                 _ => "",
             };
-            printer.detail(&format!("Fetched {} plugins from {}{how}", count, index.location));
+            printer.detail(&format!(
+                "Fetched {} plugins from {}{how}",
+                count, index.location
+            ));
         }
     }
     let failed = outcome.failures().count();
@@ -197,7 +240,11 @@ fn print_update(outcome: &UpdateOutcome, printer: &Printer) {
 }
 
 /// `plonk search [PATTERN]`.
-pub async fn search(pattern: Option<String>, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
+pub async fn search(
+    pattern: Option<String>,
+    settings: &Settings,
+    printer: &Arc<Printer>,
+) -> CmdResult {
     let env = optional_env(settings, printer).await;
     let release = release(settings, env.as_ref(), printer)?;
     let client = http_client(settings)?;
@@ -228,9 +275,10 @@ pub async fn search(pattern: Option<String>, settings: &Settings, printer: &Arc<
         "STATUS".to_string(),
         "DESCRIPTION".to_string(),
     ]];
-    table.extend(rows.into_iter().map(|r| {
-        vec![r.name, r.status.label().to_string(), r.short_description]
-    }));
+    table.extend(
+        rows.into_iter()
+            .map(|r| vec![r.name, r.status.label().to_string(), r.short_description]),
+    );
     printer.out(&format_table(&table));
     Ok(0)
 }
@@ -318,7 +366,11 @@ pub async fn list(enabled: bool, settings: &Settings, printer: &Arc<Printer>) ->
         return Ok(0);
     }
     let verbose = printer.output().verbose > 0;
-    let mut header = vec!["NAME".to_string(), "STATUS".to_string(), "VERSION".to_string()];
+    let mut header = vec![
+        "NAME".to_string(),
+        "STATUS".to_string(),
+        "VERSION".to_string(),
+    ];
     if verbose {
         header.push("SOURCE".to_string());
     }

@@ -132,18 +132,18 @@ impl Reporter for Printer {
     }
 
     fn advance(&self, id: ProgressId, amount: u64) {
-        if let Ok(active) = self.active.lock() {
-            if let Some(bar) = active.get(&id.0) {
-                bar.inc(amount);
-            }
+        if let Ok(active) = self.active.lock()
+            && let Some(bar) = active.get(&id.0)
+        {
+            bar.inc(amount);
         }
     }
 
     fn finish(&self, id: ProgressId) {
-        if let Ok(mut active) = self.active.lock() {
-            if let Some(bar) = active.remove(&id.0) {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut active) = self.active.lock()
+            && let Some(bar) = active.remove(&id.0)
+        {
+            bar.finish_and_clear();
         }
     }
 }

@@ -103,12 +103,11 @@ fn var(name: &str) -> Option<OsString> {
 fn parse_url(origin: &'static str, value: &str) -> Result<Url, SettingsError> {
     // A bare folder is accepted as an index too.
     let p = Path::new(value);
-    if p.is_absolute() || value.starts_with('.') {
-        if let Ok(abs) = std::path::absolute(p) {
-            if let Ok(u) = Url::from_directory_path(&abs) {
-                return Ok(u);
-            }
-        }
+    if (p.is_absolute() || value.starts_with('.'))
+        && let Ok(abs) = std::path::absolute(p)
+        && let Ok(u) = Url::from_directory_path(&abs)
+    {
+        return Ok(u);
     }
     Url::parse(value).map_err(|source| SettingsError::BadUrl {
         origin,

@@ -75,13 +75,13 @@ pub async fn fetch_index(
         Some(IndexFile::Url(url)) => {
             let (body_path, meta_path) = kept_paths(http_cache, location);
             let kept = read_kept(&body_path, &meta_path, location).await;
-            if client.is_offline() {
-                if let Some((text, _)) = kept {
-                    return Ok(FetchedIndex {
-                        text,
-                        freshness: Freshness::Offline,
-                    });
-                }
+            if client.is_offline()
+                && let Some((text, _)) = kept
+            {
+                return Ok(FetchedIndex {
+                    text,
+                    freshness: Freshness::Offline,
+                });
             }
             let validators = kept.as_ref().map(|(_, meta)| Validators {
                 etag: meta.etag.clone(),
@@ -99,13 +99,13 @@ pub async fn fetch_index(
                 .get(&url, &options)
                 .await
                 .map_err(|source| fetch_error(location, source))?;
-            if response.status == 304 {
-                if let Some((text, _)) = kept {
-                    return Ok(FetchedIndex {
-                        text,
-                        freshness: Freshness::NotModified,
-                    });
-                }
+            if response.status == 304
+                && let Some((text, _)) = kept
+            {
+                return Ok(FetchedIndex {
+                    text,
+                    freshness: Freshness::NotModified,
+                });
             }
             let is_html = response
                 .headers

@@ -24,6 +24,8 @@ use crate::resolve::{self, MetadataProvider, ProviderError, VersionInfo};
 const MAX_BUILD_DEPTH: usize = 4;
 
 type Shared<T> = Arc<OnceCell<Result<T, Arc<FetchError>>>>;
+/// Per-run memo of one kind of fetch, keyed by what was asked.
+type Memo<K, T> = Mutex<HashMap<K, Shared<T>>>;
 
 /// A wheel ready to install: in the cache, verified.
 #[derive(Debug, Clone)]
@@ -70,10 +72,10 @@ pub struct Fetcher {
     cache: Cache,
     interpreter: Interpreter,
     reporter: Arc<dyn Reporter>,
-    candidates: Mutex<HashMap<PackageName, Shared<Arc<Vec<Candidate>>>>>,
-    metadata: Mutex<HashMap<(PackageName, Version), Shared<Arc<Metadata>>>>,
-    wheels: Mutex<HashMap<(PackageName, Version), Shared<WheelReady>>>,
-    sdists: Mutex<HashMap<String, Shared<PathBuf>>>,
+    candidates: Memo<PackageName, Arc<Vec<Candidate>>>,
+    metadata: Memo<(PackageName, Version), Arc<Metadata>>,
+    wheels: Memo<(PackageName, Version), WheelReady>,
+    sdists: Memo<String, PathBuf>,
     depth: usize,
     prefetched: Mutex<std::collections::HashSet<PackageName>>,
     prefetch_slots: tokio::sync::Semaphore,

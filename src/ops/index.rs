@@ -19,12 +19,11 @@ pub fn release_of_env(env: &PythonEnvironment) -> Option<String> {
         about_files.push(site.join("tutor").join("__about__.py"));
     }
     // An editable install (Tutor Main from a git checkout) lives where direct_url.json says.
-    if let Ok(Some(direct)) = dist.direct_url() {
-        if let Ok(url) = url::Url::parse(&direct.url) {
-            if let Ok(path) = url.to_file_path() {
-                about_files.push(path.join("tutor").join("__about__.py"));
-            }
-        }
+    if let Ok(Some(direct)) = dist.direct_url()
+        && let Ok(url) = url::Url::parse(&direct.url)
+        && let Ok(path) = url.to_file_path()
+    {
+        about_files.push(path.join("tutor").join("__about__.py"));
     }
     let about = about_files
         .iter()
@@ -126,9 +125,15 @@ mod tests {
         let (change, _) = add_index(&paths, "https://idx.example", tmp.path()).unwrap();
         assert!(!change.changed());
         let (change, _) = remove_index(&paths, "main", tmp.path()).unwrap();
-        assert_eq!(change, IndexChange::Removed(crate::index::MAIN_INDEX.into()));
+        assert_eq!(
+            change,
+            IndexChange::Removed(crate::index::MAIN_INDEX.into())
+        );
         let list = list_indexes(&paths).unwrap();
         assert!(!list.default);
-        assert_eq!(list.indexes, vec![crate::index::CONTRIB_INDEX, "https://idx.example"]);
+        assert_eq!(
+            list.indexes,
+            vec![crate::index::CONTRIB_INDEX, "https://idx.example"]
+        );
     }
 }

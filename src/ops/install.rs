@@ -436,7 +436,11 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
         reporter.warn("waiting for another plonk process to finish with this environment")
     })?;
     let mut receipt = Receipt::load(&env.root)?;
-    let mut done: Vec<InstalledDist> = Vec::new();
+    // Distributions this run added (nothing was there before): taken out again on error.
+    let mut added: Vec<InstalledDist> = Vec::new();
+    // `name==version` of replacements already made: they cannot be undone here (the old
+    // files are gone), so an error has to say they stay.
+    let mut replaced: Vec<(PackageName, String)> = Vec::new();
     let progress = input.reporter.start(
         ProgressKind::Install,
         &format!("{} packages", input.ready.len()),
@@ -444,7 +448,14 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
     );
     let result = (|| -> Result<(), OpsError> {
         for (name, version, wheel) in &input.ready {
-            if let Some(old) = input.installed.get(name) {
+            let old = input.installed.get(name);
+            // A reinstall of the same version must uninstall first (the `.dist-info` folders
+            // have the same name). Another version is installed *next to* the old one, which
+            // is uninstalled only afterwards: a wheel that fails to install (bad archive,
+            // `../` entry) then leaves the installed version untouched. Files both versions
+            // list survive the uninstall, as the new RECORD owns them.
+            let same_version = old.is_some_and(|o| &o.version == version);
+            if let Some(old) = old.filter(|_| same_version) {
                 install::uninstall(env, old).map_err(|source| OpsError::Uninstall {
                     package: format!("{}=={}", old.name, old.version),
                     env: env.root.clone(),
@@ -453,30 +464,80 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
             }
             let local = input.local_info.get(name);
             let options = WheelOptions {
-                requested: input.requested.contains(name),
+                // An upgrade as a dependency keeps the user's earlier request.
+                requested: input.requested.contains(name) || old.is_some_and(|o| o.requested),
                 direct_url: local.and_then(|l| l.direct_url.clone()),
                 compile: input.compile,
                 installer: "plonk".to_string(),
             };
-            let installed =
-                install::install_wheel(&wheel.path, env, &options).map_err(|source| {
-                    OpsError::Install {
+            let installed = install::install_wheel(&wheel.path, env, &options);
+            let installed = match installed {
+                Ok(installed) => InstalledDist::from(installed),
+                Err(source) if same_version => {
+                    return Err(OpsError::Other {
+                        message: format!(
+                            "failed to reinstall `{name}=={version}` into {}; it was uninstalled first and is now missing: install it again once the cause is fixed",
+                            env.root.display()
+                        ),
+                        source: Box::new(source),
+                    });
+                }
+                Err(source) => {
+                    return Err(OpsError::Install {
                         package: format!("{name}=={version}"),
                         env: env.root.clone(),
                         source,
+                    });
+                }
+            };
+            match old {
+                None => added.push(installed),
+                Some(old) => {
+                    replaced.push((name.clone(), version.to_string()));
+                    if !same_version {
+                        install::uninstall(env, old).map_err(|source| OpsError::Uninstall {
+                            package: format!("{}=={}", old.name, old.version),
+                            env: env.root.clone(),
+                            source,
+                        })?;
                     }
-                })?;
-            done.push(InstalledDist::from(installed));
+                }
+            }
         }
         Ok(())
     })();
     input.reporter.finish(progress);
     if let Err(err) = result {
-        // Take out what this run added; replaced versions are the journal's job.
-        for dist in done.iter().rev() {
+        // Take out what this run added; replacements already made stay (and are recorded).
+        for dist in added.iter().rev() {
             let _ = install::uninstall(env, dist);
         }
-        return Err(err);
+        if replaced.is_empty() {
+            return Err(err);
+        }
+        for (name, version) in &replaced {
+            receipt.set_version(name.as_ref(), version);
+        }
+        let _ = receipt.save(&env.root);
+        let list: Vec<String> = replaced
+            .iter()
+            .map(|(n, v)| format!("`{n}=={v}`"))
+            .collect();
+        // Say what changed instead of the cause's "left as it was".
+        let source: Box<dyn std::error::Error + Send + Sync> = match err {
+            OpsError::Install { source, .. } | OpsError::Uninstall { source, .. } => {
+                Box::new(source)
+            }
+            other => Box::new(other),
+        };
+        return Err(OpsError::Other {
+            message: format!(
+                "the install into {} failed part way: {} had already been installed and stay, nothing else was changed",
+                env.root.display(),
+                list.join(", ")
+            ),
+            source,
+        });
     }
 
     // Ownership record.
@@ -554,10 +615,10 @@ fn dependents_closure(
     let mut seen = BTreeSet::new();
     let mut stack = vec![root];
     while let Some(next) = stack.pop() {
-        if seen.insert(next.clone()) {
-            if let Some(children) = requires.get(next) {
-                stack.extend(children.iter().copied());
-            }
+        if seen.insert(next.clone())
+            && let Some(children) = requires.get(next)
+        {
+            stack.extend(children.iter().copied());
         }
     }
     seen

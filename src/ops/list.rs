@@ -307,22 +307,38 @@ mod tests {
     fn statuses_match_through_the_distribution() {
         let mut d = Discovery::default();
         d.plugins.push(dist_plugin("mfe", "tutor-mfe"));
-        d.plugins.push(dist_plugin("mfe_extensions", "tutor-contrib-mfe-extensions"));
-        d.by_distribution.insert("tutor-mfe".parse().unwrap(), vec!["mfe".into()]);
+        d.plugins.push(dist_plugin(
+            "mfe_extensions",
+            "tutor-contrib-mfe-extensions",
+        ));
+        d.by_distribution
+            .insert("tutor-mfe".parse().unwrap(), vec!["mfe".into()]);
         d.by_distribution.insert(
             "tutor-contrib-mfe-extensions".parse().unwrap(),
             vec!["mfe_extensions".into()],
         );
         d.enabled.insert("mfe_extensions".to_string());
-        assert_eq!(d.status_of_entry(&entry("mfe", "tutor-mfe>=18")), PluginStatus::Installed);
         assert_eq!(
-            d.status_of_entry(&entry("mfe-extensions", "tutor-contrib-mfe-extensions>=18,<19")),
+            d.status_of_entry(&entry("mfe", "tutor-mfe>=18")),
+            PluginStatus::Installed
+        );
+        assert_eq!(
+            d.status_of_entry(&entry(
+                "mfe-extensions",
+                "tutor-contrib-mfe-extensions>=18,<19"
+            )),
             PluginStatus::Enabled
         );
-        assert_eq!(d.status_of_entry(&entry("notes", "tutor-notes")), PluginStatus::NotInstalled);
+        assert_eq!(
+            d.status_of_entry(&entry("notes", "tutor-notes")),
+            PluginStatus::NotInstalled
+        );
         // Enabled but not installed is "not installed", as in Tutor.
         d.enabled.insert("forum".to_string());
-        assert_eq!(d.status_of_entry(&entry("forum", "tutor-forum")), PluginStatus::NotInstalled);
+        assert_eq!(
+            d.status_of_entry(&entry("forum", "tutor-forum")),
+            PluginStatus::NotInstalled
+        );
         let rows = list(&d, false);
         assert_eq!(rows.len(), 2);
         assert_eq!(list(&d, true).len(), 1);
@@ -333,11 +349,18 @@ mod tests {
     fn plugins_root_files_are_discovered() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("myplugin.py"), "").unwrap();
-        std::fs::write(tmp.path().join("theme.yml"), "name: theme\nversion: 0.1.0\n").unwrap();
+        std::fs::write(
+            tmp.path().join("theme.yml"),
+            "name: theme\nversion: 0.1.0\n",
+        )
+        .unwrap();
         let d = discover(None, tmp.path(), vec!["theme".into()], &SilentReporter).unwrap();
         let rows = list(&d, false);
         assert_eq!(rows[0].name, "myplugin");
-        assert_eq!(rows[0].version, tmp.path().join("myplugin.py").display().to_string());
+        assert_eq!(
+            rows[0].version,
+            tmp.path().join("myplugin.py").display().to_string()
+        );
         assert_eq!(rows[1].status, PluginStatus::Enabled);
         assert_eq!(rows[1].version, "0.1.0");
     }

@@ -44,9 +44,18 @@ mod tests {
     #[test]
     fn searches_name_and_description() {
         let text = "- name: MFE\n  src: tutor-mfe\n  description: |\n    Micro Frontends\n    More\n- name: notes\n  src: tutor-notes\n  description: Student notes\n";
-        let entries = crate::index::merge(crate::index::parse_index(text, "i/redwood/plugins.yml").unwrap().entries);
+        let entries = crate::index::merge(
+            crate::index::parse_index(text, "i/redwood/plugins.yml")
+                .unwrap()
+                .entries,
+        );
         let d = Discovery::default();
-        let names = |p: &str| search(&entries, p, &d).into_iter().map(|r| r.name).collect::<Vec<_>>();
+        let names = |p: &str| {
+            search(&entries, p, &d)
+                .into_iter()
+                .map(|r| r.name)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(""), vec!["mfe", "notes"]);
         assert_eq!(names("FRONT"), vec!["mfe"]);
         assert_eq!(names("Note"), vec!["notes"]);

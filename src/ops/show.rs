@@ -157,14 +157,14 @@ async fn pick(
         None => None,
     };
     let installed = installed_version(discovery, &requirement.name);
-    if let Some(version) = &installed {
-        if specifiers.as_ref().is_none_or(|s| s.contains(version)) {
-            return InstallPick::Version {
-                name: requirement.name.clone(),
-                version: version.clone(),
-                installed: true,
-            };
-        }
+    if let Some(version) = &installed
+        && specifiers.as_ref().is_none_or(|s| s.contains(version))
+    {
+        return InstallPick::Version {
+            name: requirement.name.clone(),
+            version: version.clone(),
+            installed: true,
+        };
     }
     let Some(lookup) = lookup else {
         return InstallPick::Unknown {
@@ -208,7 +208,10 @@ async fn pick(
             installed: false,
         },
         None => InstallPick::Unknown {
-            reason: format!("no version of `{}` matches `{requirement}`", requirement.name),
+            reason: format!(
+                "no version of `{}` matches `{requirement}`",
+                requirement.name
+            ),
         },
     }
 }
@@ -265,10 +268,16 @@ mod tests {
         };
         assert_eq!(pick("git").await, "git https://u:****@h/r@v1");
         assert_eq!(pick("file").await, "single file https://h/p.py");
-        assert_eq!(pick("req").await, "unknown (the package index was not consulted)");
+        assert_eq!(
+            pick("req").await,
+            "unknown (the package index was not consulted)"
+        );
         assert_eq!(pick("url").await, "x @ https://h/x-1.0-py3-none-any.whl");
         let err = show(&e, "missing", &d, None).await.unwrap_err();
-        assert!(err.to_string().contains("`missing` could not be found"), "{err}");
+        assert!(
+            err.to_string().contains("`missing` could not be found"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -284,7 +293,8 @@ mod tests {
                 direct_url: None,
             },
         });
-        d.by_distribution.insert("tutor-mfe".parse().unwrap(), vec!["mfe".into()]);
+        d.by_distribution
+            .insert("tutor-mfe".parse().unwrap(), vec!["mfe".into()]);
         let details = show(&e, "MFE", &d, None).await.unwrap();
         assert_eq!(details.install.to_string(), "tutor-mfe==18.1.0 (installed)");
         assert_eq!(details.status, PluginStatus::Installed);
@@ -299,8 +309,14 @@ mod tests {
             find_links: vec!["/srv/wheels".into()],
         };
         let merged = with_entry_options(&base, &options);
-        assert_eq!(merged.index_url.unwrap().as_str(), "https://i.example/simple");
+        assert_eq!(
+            merged.index_url.unwrap().as_str(),
+            "https://i.example/simple"
+        );
         assert_eq!(merged.extra_index_urls.len(), 1);
-        assert_eq!(merged.find_links, vec![FindLinks::Path("/srv/wheels".into())]);
+        assert_eq!(
+            merged.find_links,
+            vec![FindLinks::Path("/srv/wheels".into())]
+        );
     }
 }

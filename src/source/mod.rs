@@ -391,10 +391,10 @@ fn option_of(token: &str) -> String {
 
 fn parse_index_url(option: &str, value: &str) -> Result<Url, SourceError> {
     let path = std::path::Path::new(value);
-    if path.is_absolute() {
-        if let Ok(url) = Url::from_directory_path(path) {
-            return Ok(url);
-        }
+    if path.is_absolute()
+        && let Ok(url) = Url::from_directory_path(path)
+    {
+        return Ok(url);
     }
     Url::parse(value).map_err(|cause| SourceError::BadUrl {
         option: option_of(option),
@@ -507,7 +507,7 @@ fn parse_git(
         None => (path.clone(), None),
     };
     if let Some(reference) = &reference {
-        check_reference(reference).map_err(|p| fail(p))?;
+        check_reference(reference).map_err(&fail)?;
     }
     url.set_path(&repo_path);
     if repo_path.trim_matches('/').is_empty() {

@@ -278,10 +278,10 @@ impl TutorProject {
     pub fn open(root: &Path) -> Result<Self, TutorError> {
         let config = SettingsFile::open(&root.join(CONFIG_FILENAME))?;
         config.string_list(PLUGIN_INDEXES_KEY)?;
-        if let Some(plugins) = config.get(PLUGINS_KEY) {
-            if !plugins.is_array() {
-                return Err(config.not_a_string_list(PLUGINS_KEY));
-            }
+        if let Some(plugins) = config.get(PLUGINS_KEY)
+            && !plugins.is_array()
+        {
+            return Err(config.not_a_string_list(PLUGINS_KEY));
         }
         Ok(TutorProject {
             root: root.to_path_buf(),

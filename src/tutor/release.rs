@@ -45,10 +45,10 @@ pub fn release_for_version(version: &Version) -> Option<&'static str> {
 /// the branch suffix of Tutor Main, `22.0.0-main` / `22.0.0-nightly`.
 pub fn release_for_version_text(text: &str) -> Option<&'static str> {
     let text = text.trim();
-    if let Some((_, suffix)) = text.split_once('-') {
-        if suffix == "main" || suffix == "nightly" {
-            return Some(MAIN_RELEASE);
-        }
+    if let Some((_, suffix)) = text.split_once('-')
+        && (suffix == "main" || suffix == "nightly")
+    {
+        return Some(MAIN_RELEASE);
     }
     let version: Version = text.parse().ok()?;
     release_for_version(&version)

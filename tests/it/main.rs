@@ -6,3 +6,4 @@ mod harness;
 mod install;
 mod registry;
 mod remove;
+mod indexes;
