@@ -57,7 +57,23 @@ pub async fn find_env(settings: &Settings) -> Result<PythonEnvironment, super::C
         path: settings.path_var.clone(),
         cache: Some(cache(settings)),
     };
-    Ok(tokio::task::spawn_blocking(move || PythonEnvironment::find(&opts)).await??)
+    let env = tokio::task::spawn_blocking(move || PythonEnvironment::find(&opts)).await??;
+    recover(&env, settings).await?;
+    Ok(env)
+}
+
+/// Finishes or undoes a change an earlier plonk left half done, and says so.
+async fn recover(env: &PythonEnvironment, settings: &Settings) -> Result<(), super::CmdError> {
+    let root = env.root.clone();
+    let timeout = settings.lock_timeout;
+    let outcome = tokio::task::spawn_blocking(move || {
+        ops::recover::recover(&root, timeout)
+    })
+    .await??;
+    if let Some(message) = outcome {
+        eprintln!("{message}");
+    }
+    Ok(())
 }
 
 /// The workspace of an operation on the target environment.
@@ -78,6 +94,7 @@ fn workspace_for(
         tutor_root: settings.tutor_root.clone(),
         plugins_root: settings.plugins_root.clone(),
         lock_timeout: settings.lock_timeout,
+        faults: settings.faults.clone(),
     })
 }
 
@@ -143,6 +160,7 @@ pub async fn remove(args: RemoveArgs, settings: &Settings, printer: &Arc<Printer
         tutor_root: settings.tutor_root.clone(),
         index_distributions,
         lock_timeout: settings.lock_timeout,
+        faults: settings.faults.clone(),
     };
     let log = ops::remove::remove(env, opts, reporter(printer)).await?;
     print_changelog(&log, printer);

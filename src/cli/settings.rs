@@ -45,6 +45,8 @@ pub struct Settings {
     pub lock_timeout: Option<Duration>,
     /// Output control.
     pub output: OutputSettings,
+    /// `PLONK_FAULT`: abort at a named step (crash-safety tests).
+    pub faults: crate::install::journal::FaultPlan,
 }
 
 /// Package sources from flags and environment variables, as in pip.
@@ -204,6 +206,9 @@ impl Settings {
             netrc,
             http_timeout,
             lock_timeout: args.lock_timeout.map(Duration::from_secs),
+            faults: var("PLONK_FAULT")
+                .map(|v| crate::install::journal::FaultPlan::parse(&v.to_string_lossy()))
+                .unwrap_or_default(),
             output: OutputSettings {
                 quiet: args.quiet,
                 verbose: args.verbose,

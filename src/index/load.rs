@@ -270,3 +270,133 @@ pub fn find_entry<'a>(
         name: name.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::HttpOptions;
+    use crate::ops::SilentReporter;
+    use std::path::Path;
+
+    fn client() -> HttpClient {
+        HttpClient::new(HttpOptions {
+            retries: 0,
+            offline: true,
+            ..HttpOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn paths(tmp: &Path) -> IndexPaths {
+        IndexPaths {
+            tutor_root: tmp.join("root"),
+            config_dir: tmp.join("config"),
+            cache_dir: tmp.join("cache"),
+        }
+    }
+
+    fn configure(tmp: &Path, indexes: &[&Path]) {
+        let mut text = String::from("PLUGIN_INDEXES:\n");
+        for i in indexes {
+            text.push_str(&format!("- {}\n", i.display()));
+        }
+        std::fs::create_dir_all(tmp.join("config")).unwrap();
+        std::fs::write(tmp.join("config/config.yml"), text).unwrap();
+    }
+
+    fn index(tmp: &Path, name: &str, release: &str, text: &str) -> PathBuf {
+        let dir = tmp.join(name);
+        std::fs::create_dir_all(dir.join(release)).unwrap();
+        std::fs::write(dir.join(release).join("plugins.yml"), text).unwrap();
+        dir
+    }
+
+    fn ctx<'a>(tmp: &Path, release: Option<&str>, client: &'a HttpClient) -> IndexContext<'a> {
+        IndexContext {
+            paths: paths(tmp),
+            release: release.map(str::to_string),
+            client,
+            reporter: &SilentReporter,
+            refresh: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn update_merges_and_keeps_the_cache_when_all_fail() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let a = index(
+            t,
+            "a",
+            "teak",
+            "- name: One\n  src: tutor-one\n- name: two\n  src: a\n",
+        );
+        let b = index(t, "b", "teak", "- name: TWO\n  src: b\n- src: nameless\n");
+        configure(t, &[&a, &b, Path::new("/nonexistent/idx")]);
+        let c = client();
+        let outcome = update(&ctx(t, Some("teak"), &c)).await.unwrap();
+        assert!(outcome.written && !outcome.all_failed());
+        assert_eq!(outcome.failures().count(), 1);
+        assert_eq!(outcome.skipped.len(), 1);
+        let names: Vec<_> = outcome
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.src.as_str()))
+            .collect();
+        assert_eq!(names, vec![("one", "tutor-one"), ("two", "b")]);
+        let cache = paths(t).plonk_cache_file();
+        let written = std::fs::read_to_string(&cache).unwrap();
+
+        // Every index failing (another release has no files) keeps the previous cache.
+        let outcome = update(&ctx(t, Some("ulmo"), &c)).await.unwrap();
+        assert!(outcome.all_failed() && !outcome.written);
+        assert_eq!(std::fs::read_to_string(&cache).unwrap(), written);
+
+        // Without a release, update says how to give one.
+        let err = update(&ctx(t, None, &c)).await.unwrap_err();
+        assert!(err.to_string().contains("--release"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn load_prefers_cache_then_fetch_then_embedded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let a = index(t, "a", "redwood", "- name: local\n  src: tutor-local\n");
+        configure(t, &[&a]);
+        let c = client();
+        // No cache: fetched now, and cached.
+        let (entries, origin) = load_entries(&ctx(t, Some("redwood"), &c)).await.unwrap();
+        assert_eq!(origin, EntriesOrigin::Cache);
+        assert_eq!(entries[0].name, "local");
+        assert!(paths(t).plonk_cache_file().is_file());
+        // The cache is used as is, even without a release.
+        std::fs::remove_dir_all(&a).unwrap();
+        let (entries, _) = load_entries(&ctx(t, None, &c)).await.unwrap();
+        assert_eq!(entries[0].name, "local");
+        // Another release: the cache does not fit, nothing can be fetched: the built-in copy.
+        let (entries, origin) = load_entries(&ctx(t, Some("palm"), &c)).await.unwrap();
+        assert_eq!(origin, EntriesOrigin::Embedded);
+        assert!(entries.iter().any(|e| e.name == "mfe"));
+        assert!(entries[0].index.ends_with("/palm/plugins.yml"));
+        let err = load_entries(&ctx(t, Some("nutmeg"), &c)).await.unwrap_err();
+        assert!(matches!(err, IndexError::NoEmbedded { .. }), "{err}");
+        // find_entry is case-insensitive and names what is missing.
+        assert!(find_entry(&entries, "MFE").is_ok());
+        let err = find_entry(&entries, "nope").unwrap_err();
+        assert!(err.to_string().contains("`nope`"), "{err}");
+    }
+
+    #[test]
+    fn error_chain_reads_as_one_line() {
+        let err = IndexError::CacheRead {
+            path: "/c.yml".into(),
+            source: Box::new(IndexError::NotUtf8 {
+                index: "/c.yml".into(),
+            }),
+        };
+        assert_eq!(
+            error_chain(&err),
+            "the plugin index cache `/c.yml` is unreadable; run `plonk update` to rebuild it: the plugin index `/c.yml` is not UTF-8 text"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 
 mod error;
 mod paths;
+pub mod journal;
 pub mod receipt;
 mod scripts;
 mod target;
@@ -20,7 +21,7 @@ use std::path::Path;
 
 pub use error::InstallError;
 pub use target::InstallTarget;
-pub use uninstall::{UninstallReport, owned_by_others, uninstall_from};
+pub use uninstall::{UninstallReport, owned_by_others, uninstall_from, uninstall_into_backup};
 pub use wheel::{InstallOptions, InstalledWheel, MAX_UNPACKED_SIZE, install_wheel_into};
 
 use crate::environment::{InstalledDist, PythonEnvironment};

@@ -46,6 +46,27 @@ pub fn uninstall_from(
     dist_info: &Path,
     other_owned: Option<&HashSet<PathBuf>>,
 ) -> Result<UninstallReport, InstallError> {
+    uninstall_impl(target, dist_info, other_owned, None)
+}
+
+/// Like [`uninstall_from`], but the removed files are kept in `backup` (at their path
+/// relative to the environment root) instead of being deleted, so that a transaction can put
+/// them back. The caller owns `backup` and deletes it once the change is committed.
+pub fn uninstall_into_backup(
+    target: &InstallTarget,
+    dist_info: &Path,
+    other_owned: Option<&HashSet<PathBuf>>,
+    backup: &Path,
+) -> Result<UninstallReport, InstallError> {
+    uninstall_impl(target, dist_info, other_owned, Some(backup))
+}
+
+fn uninstall_impl(
+    target: &InstallTarget,
+    dist_info: &Path,
+    other_owned: Option<&HashSet<PathBuf>>,
+    backup: Option<&Path>,
+) -> Result<UninstallReport, InstallError> {
     let root = absolute(&target.root).map_err(|e| InstallError::io("resolve", &target.root, e))?;
     let canon_root = fs::canonicalize(&root).map_err(|e| InstallError::io("resolve", &root, e))?;
     let dist_info = absolute(dist_info).map_err(|e| InstallError::io("resolve", dist_info, e))?;
@@ -157,8 +178,16 @@ pub fn uninstall_from(
         .map_err(|e| InstallError::io("create a staging directory in", &root, e))?;
     let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (i, path) in to_remove.iter().enumerate() {
-        let dest = trash.path().join(format!("f{i}"));
-        if let Err(err) = move_file(path, &dest) {
+        let dest = match (backup, path.strip_prefix(&root)) {
+            (Some(backup), Ok(rel)) => backup.join(rel),
+            _ => trash.path().join(format!("f{i}")),
+        };
+        let made_parent = match dest.parent() {
+            Some(parent) if backup.is_some() => fs::create_dir_all(parent)
+                .map_err(|e| InstallError::io("create a backup directory", parent, e)),
+            _ => Ok(()),
+        };
+        if let Err(err) = made_parent.and_then(|()| move_file(path, &dest)) {
             for (orig, trashed) in moved.into_iter().rev() {
                 // Best effort: the original error is the one to report.
                 let _ = move_file(&trashed, &orig);

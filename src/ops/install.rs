@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::dist::{DirectUrl, Metadata, PackageName, Requirement, Version};
 use crate::environment::{EnvLock, InstalledDist, PythonEnvironment};
+use crate::install::journal::{FaultPlan, Transaction};
 use crate::install::receipt::{PluginRecord, Reason, Receipt};
 use crate::install::{self, InstallOptions as WheelOptions};
 use crate::ops::error::OpsError;
@@ -388,6 +389,7 @@ pub async fn install(
             .collect(),
         compile: opts.compile,
         lock_timeout: ws.lock_timeout,
+        faults: ws.faults.clone(),
         reporter: Arc::clone(&reporter),
     };
     let count = tokio::task::spawn_blocking(move || apply_plan(apply))
@@ -424,6 +426,7 @@ struct ApplyInput {
     resolution_required_by: BTreeMap<PackageName, BTreeSet<PackageName>>,
     compile: bool,
     lock_timeout: Option<Duration>,
+    faults: FaultPlan,
     reporter: Arc<dyn Reporter>,
 }
 
@@ -436,11 +439,11 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
         reporter.warn("waiting for another plonk process to finish with this environment")
     })?;
     let mut receipt = Receipt::load(&env.root)?;
-    // Distributions this run added (nothing was there before): taken out again on error.
-    let mut added: Vec<InstalledDist> = Vec::new();
-    // `name==version` of replacements already made: they cannot be undone here (the old
-    // files are gone), so an error has to say they stay.
-    let mut replaced: Vec<(PackageName, String)> = Vec::new();
+    // Every change of this run goes through one transaction: on any error (or a kill) the
+    // environment comes back exactly as it was, replaced versions included.
+    let mut tx = Transaction::begin(&env.root, "install", input.faults.clone())
+        .map_err(journal_error)?;
+    let mut count = 0;
     let progress = input.reporter.start(
         ProgressKind::Install,
         &format!("{} packages", input.ready.len()),
@@ -449,17 +452,15 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
     let result = (|| -> Result<(), OpsError> {
         for (name, version, wheel) in &input.ready {
             let old = input.installed.get(name);
-            // A reinstall of the same version must uninstall first (the `.dist-info` folders
-            // have the same name). Another version is installed *next to* the old one, which
-            // is uninstalled only afterwards: a wheel that fails to install (bad archive,
-            // `../` entry) then leaves the installed version untouched. Files both versions
-            // list survive the uninstall, as the new RECORD owns them.
-            let same_version = old.is_some_and(|o| &o.version == version);
-            if let Some(old) = old.filter(|_| same_version) {
-                install::uninstall(env, old).map_err(|source| OpsError::Uninstall {
-                    package: format!("{}=={}", old.name, old.version),
-                    env: env.root.clone(),
-                    source,
+            if let Some(old) = old {
+                tx.uninstall(env, old).map_err(|source| OpsError::Other {
+                    message: format!(
+                        "failed to remove `{}=={}` from {}",
+                        old.name,
+                        old.version,
+                        env.root.display()
+                    ),
+                    source: Box::new(source),
                 })?;
             }
             let local = input.local_info.get(name);
@@ -470,74 +471,26 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
                 compile: input.compile,
                 installer: "plonk".to_string(),
             };
-            let installed = install::install_wheel(&wheel.path, env, &options);
-            let installed = match installed {
-                Ok(installed) => InstalledDist::from(installed),
-                Err(source) if same_version => {
-                    return Err(OpsError::Other {
-                        message: format!(
-                            "failed to reinstall `{name}=={version}` into {}; it was uninstalled first and is now missing: install it again once the cause is fixed",
-                            env.root.display()
-                        ),
-                        source: Box::new(source),
-                    });
+            tx.point("install");
+            install::install_wheel(&wheel.path, env, &options).map_err(|source| {
+                OpsError::Install {
+                    package: format!("{name}=={version}"),
+                    env: env.root.clone(),
+                    source,
                 }
-                Err(source) => {
-                    return Err(OpsError::Install {
-                        package: format!("{name}=={version}"),
-                        env: env.root.clone(),
-                        source,
-                    });
-                }
-            };
-            match old {
-                None => added.push(installed),
-                Some(old) => {
-                    replaced.push((name.clone(), version.to_string()));
-                    if !same_version {
-                        install::uninstall(env, old).map_err(|source| OpsError::Uninstall {
-                            package: format!("{}=={}", old.name, old.version),
-                            env: env.root.clone(),
-                            source,
-                        })?;
-                    }
-                }
-            }
+            })?;
+            count += 1;
         }
         Ok(())
     })();
     input.reporter.finish(progress);
     if let Err(err) = result {
-        // Take out what this run added; replacements already made stay (and are recorded).
-        for dist in added.iter().rev() {
-            let _ = install::uninstall(env, dist);
+        if let Err(undo) = tx.rollback() {
+            input.reporter.warn(&format!(
+                "could not undo the failed change cleanly ({undo}); the next plonk command on this environment will retry"
+            ));
         }
-        if replaced.is_empty() {
-            return Err(err);
-        }
-        for (name, version) in &replaced {
-            receipt.set_version(name.as_ref(), version);
-        }
-        let _ = receipt.save(&env.root);
-        let list: Vec<String> = replaced
-            .iter()
-            .map(|(n, v)| format!("`{n}=={v}`"))
-            .collect();
-        // Say what changed instead of the cause's "left as it was".
-        let source: Box<dyn std::error::Error + Send + Sync> = match err {
-            OpsError::Install { source, .. } | OpsError::Uninstall { source, .. } => {
-                Box::new(source)
-            }
-            other => Box::new(other),
-        };
-        return Err(OpsError::Other {
-            message: format!(
-                "the install into {} failed part way: {} had already been installed and stay, nothing else was changed",
-                env.root.display(),
-                list.join(", ")
-            ),
-            source,
-        });
+        return Err(err);
     }
 
     // Ownership record.
@@ -563,6 +516,16 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
             receipt.add_reason(&dist, &version, Reason::Plugin(plugin.name.clone()));
         } else if input.requested.contains(name) {
             receipt.add_reason(&dist, &version, Reason::User);
+        }
+    }
+    // Requested but already installed (nothing to change): the request still counts, or a
+    // later `remove` of whatever first pulled it in as a dependency would take it away.
+    for name in &input.requested {
+        if input.ready.iter().any(|(n, _, _)| n == name) || input.plugin_of.contains_key(name) {
+            continue;
+        }
+        if let Some(dist) = input.installed.get(name) {
+            receipt.add_reason(name.as_ref(), &dist.version.to_string(), Reason::User);
         }
     }
     // Dependencies: every resolved package that a requested one needs, transitively, gets a
@@ -596,8 +559,17 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
             }
         }
     }
+    tx.point("receipt");
     receipt.save(&env.root)?;
-    Ok(done.len())
+    tx.commit().map_err(journal_error)?;
+    Ok(count)
+}
+
+fn journal_error(err: crate::install::journal::JournalError) -> OpsError {
+    OpsError::Other {
+        message: "cannot keep the environment's change journal".to_string(),
+        source: Box::new(err),
+    }
 }
 
 /// Every package reachable from `root` through "is required by" edges reversed.

@@ -16,3 +16,4 @@ pub mod list;
 pub mod search;
 pub mod show;
 pub mod update;
+pub mod recover;

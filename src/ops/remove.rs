@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::dist::{ExtraName, PackageName};
 use crate::environment::{EnvLock, InstalledDist, PythonEnvironment};
-use crate::install;
+use crate::install::journal::{FaultPlan, Transaction};
 use crate::install::receipt::{Reason, Receipt};
 use crate::ops::error::OpsError;
 use crate::ops::install::{Change, Changelog};
@@ -34,6 +34,8 @@ pub struct RemoveOptions {
     pub index_distributions: HashMap<String, Vec<PackageName>>,
     /// How long to wait for the environment lock.
     pub lock_timeout: Option<std::time::Duration>,
+    /// Fault injection for crash tests (`PLONK_FAULT`).
+    pub faults: FaultPlan,
 }
 
 /// Removes plugins from the environment.
@@ -142,15 +144,29 @@ fn remove_blocking(
 
     let progress = reporter.start(ProgressKind::Install, "removing", None);
     let mut changes = Vec::new();
+    // One transaction for every distribution removed: all go, or none.
+    let mut tx = Transaction::begin(&env.root, "remove", opts.faults.clone()).map_err(|e| {
+        OpsError::Other {
+            message: "cannot keep the environment's change journal".to_string(),
+            source: Box::new(e),
+        }
+    })?;
     for name in &removing {
         let Some(dist) = by_name.get(name) else {
             continue;
         };
-        install::uninstall(env, dist).map_err(|source| OpsError::Uninstall {
-            package: format!("{}=={}", dist.name, dist.version),
-            env: env.root.clone(),
-            source,
-        })?;
+        if let Err(source) = tx.uninstall(env, dist) {
+            let _ = tx.rollback();
+            return Err(OpsError::Other {
+                message: format!(
+                    "failed to remove `{}=={}` from {}; nothing was removed",
+                    dist.name,
+                    dist.version,
+                    env.root.display()
+                ),
+                source: Box::new(source),
+            });
+        }
         receipt.forget_distribution(name.as_ref());
         changes.push(Change::Remove {
             name: name.to_string(),
@@ -158,7 +174,29 @@ fn remove_blocking(
         });
     }
     reporter.finish(progress);
-    receipt.save(&env.root)?;
+    if opts.keep_deps {
+        // The dependencies kept on purpose lost every reason above; left like that, the next
+        // `remove` (of anything) would take them as orphans. They are the user's now: plonk
+        // stops tracking them, as if installed by another tool.
+        let kept: Vec<String> = receipt
+            .distributions
+            .iter()
+            .filter(|(_, record)| record.reasons.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in kept {
+            receipt.forget_distribution(&name);
+        }
+    }
+    tx.point("receipt");
+    if let Err(err) = receipt.save(&env.root) {
+        let _ = tx.rollback();
+        return Err(err.into());
+    }
+    tx.commit().map_err(|e| OpsError::Other {
+        message: "cannot finish the change journal".to_string(),
+        source: Box::new(e),
+    })?;
     Ok(Changelog {
         removed: changes.len(),
         changes,

@@ -26,4 +26,6 @@ pub struct Workspace {
     pub plugins_root: PathBuf,
     /// How long to wait for the env lock.
     pub lock_timeout: Option<Duration>,
+    /// Fault injection for crash tests (`PLONK_FAULT`).
+    pub faults: crate::install::journal::FaultPlan,
 }

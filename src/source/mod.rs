@@ -7,6 +7,7 @@
 //! Parsing is pure: no file is read and no environment variable is looked at.
 
 mod error;
+pub mod git;
 
 use std::path::PathBuf;
 use std::str::FromStr;

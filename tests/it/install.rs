@@ -896,3 +896,22 @@ fn asking_for_an_installed_dependency_makes_it_requested() {
         assert_installed(case, &[("chain-c", "1.1")]);
     });
 }
+
+#[test]
+fn a_failure_after_an_upgrade_undoes_the_upgrade() {
+    each_api(|case| {
+        damaged_wheel(&case.dists);
+        case.install(&["chain-c==1.0"]).assert_success();
+        let before = case.tree();
+        // chain-c is upgraded first (names install in order), then `damaged` fails: the whole
+        // change is undone, the upgrade included.
+        let out = case.install(&["chain-c==1.1", "damaged", "nsa"]);
+        assert_clean_failure(&out, &["damaged"]);
+        assert_same_tree(&before, &case.tree());
+        assert_installed(case, &[("chain-c", "1.0")]);
+        assert_installer(case, "chain-c", true);
+        // plonk's record follows: removing chain-c leaves an empty venv.
+        case.remove(&["chain-c"]).assert_success();
+        assert_installed(case, &[]);
+    });
+}

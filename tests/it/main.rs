@@ -7,3 +7,4 @@ mod install;
 mod registry;
 mod remove;
 mod indexes;
+mod safety;

@@ -119,7 +119,11 @@ fn dependencies_go_with_the_package_unless_keep_deps() {
         case.install(&["alpha"]).assert_success();
         case.remove(&["--keep-deps", "alpha"]).assert_success();
         assert_installed(case, &[("chain-b", "1.0"), ("chain-c", "1.1")]);
-        // What was kept stays removable by name.
+        // What was kept stays, also through later removals of unrelated packages.
+        case.install(&["nsa"]).assert_success();
+        case.remove(&["nsa"]).assert_success();
+        assert_installed(case, &[("chain-b", "1.0"), ("chain-c", "1.1")]);
+        // And it can be removed by name.
         case.remove(&["chain-b", "chain-c"]).assert_success();
         assert_same_tree(&before, &case.tree());
     });

@@ -102,3 +102,4 @@ pub fn assert_ok(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+mod indexes;

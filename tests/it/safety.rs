@@ -1,0 +1,119 @@
+//! Crash safety: `PLONK_FAULT=<step>[:n]` makes plonk abort (no unwinding, like a kill) at a
+//! named step of an install, an upgrade (replacement) and a remove. The next plonk command on
+//! the environment must then finish or undo the change and say so, leaving the file tree equal
+//! to the tree before the change (or after it, once the commit point is passed), with every
+//! listed distribution importable.
+
+use std::collections::BTreeMap;
+
+use crate::install::{Api, Case};
+use crate::support::plonk::RunOutput;
+use crate::support::tree::{Snapshot, assert_same_tree};
+use crate::support::venv;
+
+/// Runs `plonk <args>` on the case's venv and index with `PLONK_FAULT=fault`.
+fn run_with_fault(case: &Case, fault: &str, args: &[&str]) -> RunOutput {
+    let url = case.index_url();
+    let venv = case.venv.to_string_lossy().to_string();
+    let mut all: Vec<&str> = vec!["--python", &venv, "--index-url", &url, "--no-progress"];
+    all.extend_from_slice(args);
+    let mut cmd = case.plonk.cmd(all);
+    cmd.env("PLONK_FAULT", fault);
+    case.plonk.run_cmd(&mut cmd)
+}
+
+/// The next command (`plonk list`) recovers and says so.
+fn recover(case: &Case) -> RunOutput {
+    let out = case.run(&["list"]);
+    assert!(
+        out.stderr().contains("Recovered"),
+        "the next command must say it recovered:\n{}",
+        out.stderr()
+    );
+    out
+}
+
+fn assert_killed(out: &RunOutput, fault: &str) {
+    assert_eq!(
+        out.code(),
+        None,
+        "PLONK_FAULT={fault} must kill plonk:\n{}\n{}",
+        out.stdout(),
+        out.stderr()
+    );
+}
+
+/// Every distribution the venv lists imports its top-level modules.
+fn assert_importable(case: &Case) {
+    let code = "import importlib.metadata as m, importlib\n\
+                for d in m.distributions():\n    \
+                  for name in (d.read_text('top_level.txt') or '').split():\n        \
+                    importlib.import_module(name)\n\
+                print('ok')";
+    let out = venv::python_stdout(&case.venv, code);
+    assert_eq!(out.trim(), "ok");
+}
+
+fn tree(case: &Case) -> BTreeMap<String, Snapshot> {
+    case.tree()
+}
+
+#[test]
+fn install_killed_at_every_step_is_rolled_back() {
+    for fault in ["install:1", "install:2", "install:3", "receipt", "commit"] {
+        let case = Case::new(Api::Json);
+        let before = tree(&case);
+        let out = run_with_fault(&case, fault, &["install", "alpha"]);
+        assert_killed(&out, fault);
+        recover(&case);
+        assert_same_tree(&before, &tree(&case));
+        assert_importable(&case);
+        // And the same install then works.
+        case.install(&["alpha"]).assert_success();
+    }
+}
+
+#[test]
+fn install_killed_after_commit_is_completed() {
+    let case = Case::new(Api::Json);
+    let out = run_with_fault(&case, "committed", &["install", "alpha"]);
+    assert_killed(&out, "committed");
+    recover(&case);
+    let after = tree(&case);
+    assert!(case.installed().contains_key("alpha"));
+    assert_importable(&case);
+    // Nothing left to do: a second recovery trigger is silent and the tree stays.
+    let again = case.run(&["list"]);
+    assert!(!again.stderr().contains("Recovered"));
+    assert_same_tree(&after, &tree(&case));
+}
+
+#[test]
+fn upgrade_killed_mid_replacement_keeps_the_old_version() {
+    for fault in ["uninstall:1", "uninstalled:1", "install:1", "receipt"] {
+        let case = Case::new(Api::Json);
+        case.install(&["chain-c==1.0"]).assert_success();
+        let before = tree(&case);
+        let out = run_with_fault(&case, fault, &["install", "chain-c==1.1"]);
+        assert_killed(&out, fault);
+        recover(&case);
+        assert_same_tree(&before, &tree(&case));
+        assert_eq!(case.installed().get("chain-c").map(String::as_str), Some("1.0"));
+        assert_importable(&case);
+    }
+}
+
+#[test]
+fn remove_killed_at_every_step_is_rolled_back() {
+    for fault in ["uninstall:1", "uninstall:2", "uninstalled:3", "receipt", "commit"] {
+        let case = Case::new(Api::Json);
+        case.install(&["alpha"]).assert_success();
+        let before = tree(&case);
+        let out = run_with_fault(&case, fault, &["remove", "alpha"]);
+        assert_killed(&out, fault);
+        recover(&case);
+        assert_same_tree(&before, &tree(&case));
+        assert_importable(&case);
+        case.remove(&["alpha"]).assert_success();
+    }
+}
