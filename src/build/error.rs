@@ -39,7 +39,7 @@ pub enum BuildError {
         source: std::io::Error,
     },
     /// The archive is corrupt or truncated (zip layer).
-    #[error("Failed to read the source distribution `{}`", archive.display())]
+    #[error("cannot read the archive `{}`: it is not a valid zip file", archive.display())]
     Zip {
         /// The archive.
         archive: PathBuf,

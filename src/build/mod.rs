@@ -9,6 +9,7 @@ mod error;
 pub mod native;
 pub mod pep517;
 pub mod sdist;
+pub mod single_file;
 
 pub use error::BuildError;
 pub use pep517::{

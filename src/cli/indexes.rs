@@ -231,11 +231,13 @@ fn print_update(outcome: &UpdateOutcome, printer: &Printer) {
     } else {
         String::new()
     };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     printer.status(&format!(
-        "Plugin index cache {}: {} plugins from {} indexes{failed}",
+        "Plugin index cache {}: {} from {}{failed}",
         outcome.cache_path.display(),
-        outcome.entries.len(),
-        outcome.indexes.len(),
+        plural(outcome.entries.len(), "plugin", "plugins"),
+        plural(outcome.indexes.len(), "index", "indexes"),
     ));
 }
 

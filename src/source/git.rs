@@ -1082,7 +1082,8 @@ impl HttpStream {
         let response = self
             .context
             .handle
-            .block_on(request.send())
+            // Built inside the runtime: reqwest arms its timers when the future is created.
+            .block_on(async move { request.send().await })
             .map_err(|e| self.error(format!("cannot reach {shown}: {}", error_chain(&e))))?;
         let status = response.status().as_u16();
         match status {
@@ -1147,7 +1148,10 @@ impl Read for HttpStream {
             let Some(response) = self.response.as_mut() else {
                 return Ok(0);
             };
-            let next = self.context.handle.block_on(response.chunk());
+            let next = self
+                .context
+                .handle
+                .block_on(async { response.chunk().await });
             match next {
                 Ok(Some(bytes)) => {
                     self.received += bytes.len() as u64;
@@ -1430,6 +1434,129 @@ mod tests {
         let missing = Url::parse("file:///nonexistent/plonk/repo").unwrap();
         let err = cache.fetch(&missing, None).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
+    }
+
+    /// A loopback smart-HTTP git server backed by `git upload-pack --stateless-rpc`; returns
+    /// its base URL, or None when the git program is missing.
+    fn smart_http_server(repo: PathBuf) -> Option<String> {
+        use std::io::BufRead;
+        use std::net::TcpListener;
+        use std::process::{Command, Stdio};
+        if Command::new("git").arg("--version").output().is_err() {
+            eprintln!("SKIPPED: no git program to serve smart HTTP");
+            return None;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0u8; length];
+                reader.read_exact(&mut body).unwrap();
+                let advertise = first.starts_with("GET") && first.contains("/repo.git/info/refs");
+                let post = first.starts_with("POST") && first.contains("/repo.git/git-upload-pack");
+                let (content_type, payload) = if advertise || post {
+                    let mut cmd = Command::new("git");
+                    cmd.arg("upload-pack").arg("--stateless-rpc");
+                    if advertise {
+                        cmd.arg("--advertise-refs");
+                    }
+                    let mut child = cmd
+                        .arg(&repo)
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    child.stdin.take().unwrap().write_all(&body).unwrap();
+                    let out = child.wait_with_output().unwrap().stdout;
+                    if advertise {
+                        let mut all = b"001e# service=git-upload-pack\n0000".to_vec();
+                        all.extend(out);
+                        ("application/x-git-upload-pack-advertisement", all)
+                    } else {
+                        ("application/x-git-upload-pack-result", out)
+                    }
+                } else {
+                    ("text/html", b"<html>not git</html>".to_vec())
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    payload.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&payload);
+            }
+        });
+        Some(format!("http://{addr}"))
+    }
+
+    #[test]
+    fn smart_http_fetch_is_shallow_and_incremental() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = Repository::init(tmp.path().join("src")).unwrap();
+        commit_file(&source, "a.txt", "one\n", "first");
+        let second = commit_file(&source, "a.txt", "two\n", "second");
+        let Some(base) = smart_http_server(tmp.path().join("src")) else {
+            return;
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let cache = cache_for(&tmp.path().join("cache"), &rt);
+        let url = Url::parse(&format!("{base}/repo.git")).unwrap();
+        let fetched = cache.fetch(&url, None).unwrap();
+        assert_eq!(fetched.commit, second.to_string());
+        let repo = Repository::open_bare(cache.repo_dir(&url)).unwrap();
+        assert!(repo.is_shallow(), "the first fetch over HTTP is shallow");
+        let third = commit_file(&source, "a.txt", "three\n", "third");
+        let moved = cache.fetch(&url, None).unwrap();
+        assert_eq!(moved.commit, third.to_string());
+        assert!(moved.fetched);
+        let out = tmp.path().join("out");
+        cache.export(&moved, &out).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "three\n");
+        // Credentials in the URL never reach a message.
+        let secret = Url::parse(&format!(
+            "{}/repo.git",
+            base.replace("http://", "http://user:hunter22@")
+        ))
+        .unwrap();
+        let err = cache.fetch(&secret, Some("nope")).unwrap_err().to_string();
+        assert!(!err.contains("hunter22"), "{err}");
+        // An HTML page is not a repository.
+        let page = Url::parse(&format!("{base}/page")).unwrap();
+        let err = GitCache::new(
+            &Cache::new(tmp.path().join("cache2")),
+            GitHttpOptions {
+                handle: rt.handle().clone(),
+                timeout: Duration::from_secs(5),
+                connect_timeout: Duration::from_secs(5),
+                user_agent: "t".into(),
+                offline: false,
+                netrc: Netrc::default(),
+            },
+        )
+        .unwrap()
+        .fetch(&page, None)
+        .unwrap_err();
+        let chain = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(chain.contains("not a git repository"), "{chain}");
     }
 
     #[test]

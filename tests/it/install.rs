@@ -612,11 +612,6 @@ fn dry_run_changes_nothing_and_json_prints_the_plan() {
         out.assert_stdout_contains("alpha==1.0");
         out.assert_stdout_contains("chain-c==1.1");
         assert_same_tree(&before, &case.tree());
-        assert!(
-            !case.plonk.tmp().join("venv/.plonk").exists()
-                || fs::read_dir(case.venv.join(".plonk")).unwrap().count() == 0
-                || true
-        );
 
         let out = case.run(&["--json", "install", "--dry-run", "alpha"]);
         out.assert_success();
@@ -747,35 +742,50 @@ fn a_404_download_installs_nothing() {
     });
 }
 
+/// Installs `alpha` with a 2 s HTTP timeout while the fake index hangs on `path`: a clean
+/// failure (after plonk's bounded retries) and an unchanged venv.
+fn assert_hang_fails_cleanly(case: &Case, path: &str) {
+    case.index.hang(path);
+    let started = std::time::Instant::now();
+    let before = case.tree();
+    let url = case.index_url();
+    let venv = case.venv.to_string_lossy().to_string();
+    let mut cmd = case.plonk.cmd([
+        "--python",
+        venv.as_str(),
+        "--index-url",
+        url.as_str(),
+        "--no-progress",
+        "install",
+        "alpha",
+    ]);
+    cmd.env("PLONK_HTTP_TIMEOUT", "2");
+    let out = case.plonk.run_cmd(&mut cmd);
+    assert_clean_failure(&out, &["alpha"]);
+    out.assert_stderr_contains("timed out");
+    assert_same_tree(&before, &case.tree());
+    assert_installed(case, &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "a 2 s timeout took {:?}",
+        started.elapsed()
+    );
+}
+
+// A hang costs a timeout per retry (about 11 s), so each API gets its own test (they run in
+// parallel) and hangs somewhere else.
+
 #[test]
-fn a_server_that_stops_answering_times_out() {
-    each_api(|case| {
-        case.index
-            .hang(&format!("/packages/{}", case.backbone.alpha));
-        let started = std::time::Instant::now();
-        let before = case.tree();
-        let url = case.index_url();
-        let venv = case.venv.to_string_lossy().to_string();
-        let mut cmd = case.plonk.cmd([
-            "--python",
-            venv.as_str(),
-            "--index-url",
-            url.as_str(),
-            "--no-progress",
-            "install",
-            "alpha",
-        ]);
-        cmd.env("PLONK_HTTP_TIMEOUT", "2");
-        let out = case.plonk.run_cmd(&mut cmd);
-        assert_clean_failure(&out, &["alpha"]);
-        assert_same_tree(&before, &case.tree());
-        assert_installed(case, &[]);
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "a 2 s timeout took {:?}",
-            started.elapsed()
-        );
-    });
+fn a_download_that_stops_answering_times_out() {
+    let case = Case::new(Api::Json);
+    let path = format!("/packages/{}", case.backbone.alpha);
+    assert_hang_fails_cleanly(&case, &path);
+}
+
+#[test]
+fn an_index_page_that_stops_answering_times_out() {
+    let case = Case::new(Api::Simple);
+    assert_hang_fails_cleanly(&case, "/simple/alpha/");
 }
 
 /// A valid wheel whose one big member has its compressed bytes damaged: the index lists it
@@ -850,8 +860,6 @@ fn a_wheel_with_a_parent_path_is_refused() {
 }
 
 #[test]
-#[ignore = "build::read_wheel_metadata (src/build/pep517.rs) reports an unreadable wheel as \
-            `Failed to read the source distribution` (BuildError::Zip is sdist-worded)"]
 fn a_corrupt_wheel_is_called_a_wheel() {
     let case = Case::new(Api::Simple);
     fs::write(

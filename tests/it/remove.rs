@@ -17,10 +17,18 @@ fn round_trip(case: &Case, install: &[&str], remove: &[&str]) {
     let before = case.tree();
     let installed_before = case.installed();
     case.install(install).assert_success();
-    assert_ne!(before, case.tree(), "installing {install:?} changed nothing");
+    assert_ne!(
+        before,
+        case.tree(),
+        "installing {install:?} changed nothing"
+    );
     case.remove(remove).assert_success();
     assert_same_tree(&before, &case.tree());
-    assert_eq!(case.installed(), installed_before, "after removing {remove:?}");
+    assert_eq!(
+        case.installed(),
+        installed_before,
+        "after removing {remove:?}"
+    );
 }
 
 #[test]

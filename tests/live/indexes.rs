@@ -23,7 +23,11 @@ fn copy_index(from: &Path, to: &Path) {
 /// `config.yml` read by the venv's PyYAML, as JSON, without `PLUGIN_INDEXES`.
 fn other_keys(live: &Live, venv: &Path, config: &Path) -> serde_json::Value {
     let script = "import sys, json, yaml\nc = yaml.safe_load(open(sys.argv[1]))\nc.pop('PLUGIN_INDEXES', None)\nprint(json.dumps(c, sort_keys=True))";
-    let out = live.venv_bin(venv, "python", &["-c", script, config.to_str().expect("utf-8")]);
+    let out = live.venv_bin(
+        venv,
+        "python",
+        &["-c", script, config.to_str().expect("utf-8")],
+    );
     assert_ok(&out, "read config.yml with PyYAML");
     serde_json::from_slice(&out.stdout).expect("json")
 }
@@ -69,14 +73,25 @@ fn plonk_and_tutor_share_indexes_and_cache() {
     );
     // The default network indexes may be unreachable here; the local one must be in the cache.
     assert_ok(&live.plonk(&["--python", v, "update"]), "plonk update");
-    assert_eq!(before, other_keys(&live, &venv, &config), "config.yml changed");
+    assert_eq!(
+        before,
+        other_keys(&live, &venv, &config),
+        "config.yml changed"
+    );
 
     let plonk_search = live.plonk(&["--python", v, "search"]);
     assert_ok(&plonk_search, "plonk search");
     let tutor_search = live.venv_bin(&venv, "tutor", &["plugins", "search"]);
     assert_ok(&tutor_search, "tutor plugins search");
-    assert_eq!(stdout(&plonk_search).trim_end(), stdout(&tutor_search).trim_end());
-    assert!(stdout(&plonk_search).contains("\nmfe "), "{}", stdout(&plonk_search));
+    assert_eq!(
+        stdout(&plonk_search).trim_end(),
+        stdout(&tutor_search).trim_end()
+    );
+    assert!(
+        stdout(&plonk_search).contains("\nmfe "),
+        "{}",
+        stdout(&plonk_search)
+    );
 
     let plonk_list = live.plonk(&["--python", v, "index", "list"]);
     assert_ok(&plonk_list, "plonk index list");
@@ -107,7 +122,11 @@ fn plonk_and_tutor_share_indexes_and_cache() {
     let _ = live.venv_bin(&venv, "tutor", &["plugins", "index", "add", b]);
     let plonk_list = live.plonk(&["--python", v, "index", "list"]);
     assert_ok(&plonk_list, "plonk index list");
-    assert!(stdout(&plonk_list).lines().any(|l| l == b), "{}", stdout(&plonk_list));
+    assert!(
+        stdout(&plonk_list).lines().any(|l| l == b),
+        "{}",
+        stdout(&plonk_list)
+    );
     let search = live.plonk(&["--python", v, "search", "zebra"]);
     assert_ok(&search, "plonk search zebra");
     assert!(stdout(&search).contains("zebra"), "{}", stdout(&search));

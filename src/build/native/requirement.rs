@@ -109,10 +109,6 @@ impl<'a> Cursor<'a> {
         &self.text[self.pos..]
     }
 
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
     fn at_end(&self) -> bool {
         self.pos >= self.text.len()
     }
