@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 use plonk::dist::EntryPoints;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     let entry_points = match EntryPoints::parse(data) {
         Ok(entry_points) => entry_points,
         Err(err) => {
@@ -29,4 +31,4 @@ fuzz_target!(|data: &[u8]| {
         again, entry_points,
         "entry_points.txt changed on write and re-parse:\n{text:?}"
     );
-});
+}

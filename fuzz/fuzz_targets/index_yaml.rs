@@ -24,7 +24,9 @@ fn exercise(parsed: &ParsedIndex) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     // Lossy, as a fetched index is decoded before parsing.
     let text = String::from_utf8_lossy(data);
     match parse_cache(&text, CACHE) {
@@ -54,4 +56,4 @@ fuzz_target!(|data: &[u8]| {
         again.entries, merged,
         "the cache changed on write and re-read:\n{written}"
     );
-});
+}

@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 use plonk::dist::Metadata;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     match Metadata::parse(data) {
         Ok(metadata) => {
             let _ = metadata.is_dynamic("Requires-Dist");
@@ -26,4 +28,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+}

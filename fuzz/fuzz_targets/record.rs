@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 use plonk::dist::Record;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     let record = match Record::parse(data) {
         Ok(record) => record,
         Err(err) => {
@@ -24,4 +26,4 @@ fuzz_target!(|data: &[u8]| {
     for entry in &record.entries {
         assert!(record.get(&entry.path).is_some());
     }
-});
+}

@@ -26,10 +26,12 @@ fn exercise(parsed: Result<Source, SourceError>) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     // Lossy, so that nearly every input reaches the grammar (sources are text by then).
     let text = String::from_utf8_lossy(data);
     exercise(Source::parse(&text));
     exercise(parse_requirements_file(&text, "requirements.txt"));
     let _ = redact(&text);
-});
+}

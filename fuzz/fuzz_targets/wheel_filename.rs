@@ -12,7 +12,9 @@ use std::str::FromStr;
 use libfuzzer_sys::fuzz_target;
 use plonk::dist::{DistFilename, PackageName, SdistFilename, WheelFilename};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|data: &[u8]| plonk_fuzz::run(|| check(data)));
+
+fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -59,4 +61,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+}

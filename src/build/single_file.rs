@@ -264,10 +264,12 @@ pub fn python_plugin_wheel(
     let metadata = format!(
         "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: The single-file Tutor plugin `{plugin}`, wrapped into a wheel by plonk\n"
     );
-    let entry_points =
-        format!("[tutor.plugin.v1]\n{plugin} = {PLUGINS_PACKAGE}.{module}\n");
+    let entry_points = format!("[tutor.plugin.v1]\n{plugin} = {PLUGINS_PACKAGE}.{module}\n");
     let mut wheel = WheelWriter::new(&name, &version, "py3-none-any");
-    wheel.add(&format!("{PLUGINS_PACKAGE}/{module}.py"), code.as_bytes().to_vec());
+    wheel.add(
+        &format!("{PLUGINS_PACKAGE}/{module}.py"),
+        code.as_bytes().to_vec(),
+    );
     wheel.add_dist_info("METADATA", metadata.into_bytes());
     wheel.add_dist_info("entry_points.txt", entry_points.into_bytes());
     wheel.add_dist_info("WHEEL", wheel_file("py3-none-any").into_bytes());
@@ -337,7 +339,12 @@ pub fn editable_wheel(
         .file_name()
         .and_then(|f| f.to_str())
         .and_then(|f| f.strip_suffix(".whl"))
-        .map(|f| f.splitn(3, '-').nth(2).unwrap_or("py3-none-any").to_string())
+        .map(|f| {
+            f.splitn(3, '-')
+                .nth(2)
+                .unwrap_or("py3-none-any")
+                .to_string()
+        })
         .unwrap_or_else(|| "py3-none-any".to_string());
     let data_dir = format!("{stem}.data");
 
@@ -368,7 +375,9 @@ pub fn editable_wheel(
                     source,
                 })?;
             if bytes.len() as u64 > MAX_MEMBER {
-                return Err(bad(format!("`{name_in_zip}` is larger than {MAX_MEMBER} bytes")));
+                return Err(bad(format!(
+                    "`{name_in_zip}` is larger than {MAX_MEMBER} bytes"
+                )));
             }
             let mode = entry.unix_mode().unwrap_or(0o644) & 0o777;
             wheel.add_with_mode(name_in_zip, bytes, mode);
@@ -391,10 +400,7 @@ pub fn editable_wheel(
             roots.push(root);
         }
     }
-    let lines: String = roots
-        .iter()
-        .map(|r| format!("{}\n", r.display()))
-        .collect();
+    let lines: String = roots.iter().map(|r| format!("{}\n", r.display())).collect();
     let pth = format!("__editable__.{}-{version}.pth", name.as_dist_info_name());
     wheel.add(&pth, lines.into_bytes());
     let path = wheel.write(out_dir)?;
@@ -600,17 +606,22 @@ mod tests {
         );
         assert_eq!(plugin_module("my-plugin.v2"), "my_plugin_v2");
         assert_eq!(plugin_module("2fa"), "_2fa");
-        for bad in ["", ".hidden", "a b", "a=b", "../x", "x/y", "é", "---", "a\nb"] {
+        for bad in [
+            "", ".hidden", "a b", "a=b", "../x", "x/y", "é", "---", "a\nb",
+        ] {
             assert!(plugin_distribution_name(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(plugin_version("0123456789abcdef").to_string(), "0+sha.0123456789ab");
+        assert_eq!(
+            plugin_version("0123456789abcdef").to_string(),
+            "0+sha.0123456789ab"
+        );
     }
 
     #[test]
     fn python_plugin_wheel_has_entry_point_and_record() {
         let tmp = tempfile::tempdir().unwrap();
-        let wheel = python_plugin_wheel("myplugin", "X = 1\n", "abcdef0123456789", tmp.path())
-            .unwrap();
+        let wheel =
+            python_plugin_wheel("myplugin", "X = 1\n", "abcdef0123456789", tmp.path()).unwrap();
         assert_eq!(
             wheel.path.file_name().unwrap().to_string_lossy(),
             "plonk_file_myplugin-0+sha.abcdef012345-py3-none-any.whl"
@@ -619,7 +630,10 @@ mod tests {
         let di = "plonk_file_myplugin-0+sha.abcdef012345.dist-info";
         assert_eq!(files["_plonk_plugins/myplugin.py"], b"X = 1\n");
         let eps = String::from_utf8(files[&format!("{di}/entry_points.txt")].clone()).unwrap();
-        assert_eq!(eps, "[tutor.plugin.v1]\nmyplugin = _plonk_plugins.myplugin\n");
+        assert_eq!(
+            eps,
+            "[tutor.plugin.v1]\nmyplugin = _plonk_plugins.myplugin\n"
+        );
         let record = Record::parse(&files[&format!("{di}/RECORD")]).unwrap();
         assert_eq!(record.entries.len(), 5);
         let md = crate::dist::Metadata::parse(&files[&format!("{di}/METADATA")]).unwrap();
@@ -642,8 +656,14 @@ mod tests {
         built.add("tutorfoo/__init__.py", Vec::new());
         built.add("tutorfoo/plugin.py", b"X = 1\n".to_vec());
         built.add("helper.py", Vec::new());
-        built.add_dist_info("METADATA", b"Metadata-Version: 2.1\nName: tutor-foo\nVersion: 1.0\n".to_vec());
-        built.add_dist_info("entry_points.txt", b"[tutor.plugin.v1]\nfoo = tutorfoo.plugin\n".to_vec());
+        built.add_dist_info(
+            "METADATA",
+            b"Metadata-Version: 2.1\nName: tutor-foo\nVersion: 1.0\n".to_vec(),
+        );
+        built.add_dist_info(
+            "entry_points.txt",
+            b"[tutor.plugin.v1]\nfoo = tutorfoo.plugin\n".to_vec(),
+        );
         built.add_dist_info("WHEEL", wheel_file("py3-none-any").into_bytes());
         let built = built.write(&tmp.path().join("built")).unwrap();
 

@@ -24,6 +24,11 @@ pub const BUILT_BUCKET: &str = "built-v1";
 pub const HTTP_BUCKET: &str = "http-v1";
 /// Git repositories and checkouts.
 pub const GIT_BUCKET: &str = "git-v1";
+/// Core metadata of index files, keyed by the file's sha256 (or its URL when the index gave
+/// no hash), so a warm resolution needs no range request and no sdist unpacking.
+pub const METADATA_BUCKET: &str = "metadata-v1";
+/// Verified unpacked wheels, keyed by the wheel's sha256, that installs hard-link from.
+pub const UNPACKED_BUCKET: &str = "unpacked-v1";
 
 /// The global cache folder. Cheap to clone; holds no open files.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::ops::workspace::Workspace;
 use crate::ops::{self, Reporter};
 use crate::registry::{FindLinks, IndexLocations};
 
-use super::args::{CacheCommand, InstallArgs, RemoveArgs, VenvArgs};
+use super::args::{CacheCommand, InstallArgs, RemoveArgs, UpgradeArgs, VenvArgs};
 use super::{CmdResult, Printer, Settings};
 
 /// The HTTP client for these settings.
@@ -25,6 +25,8 @@ pub fn http_client(settings: &Settings) -> Result<HttpClient, super::CmdError> {
         timeout: settings.http_timeout,
         offline: settings.offline,
         netrc: settings.netrc.clone(),
+        cache_dir: Some(cache(settings).bucket(crate::cache::HTTP_BUCKET)),
+        refresh: settings.refresh,
         ..HttpOptions::default()
     })?)
 }
@@ -66,10 +68,8 @@ pub async fn find_env(settings: &Settings) -> Result<PythonEnvironment, super::C
 async fn recover(env: &PythonEnvironment, settings: &Settings) -> Result<(), super::CmdError> {
     let root = env.root.clone();
     let timeout = settings.lock_timeout;
-    let outcome = tokio::task::spawn_blocking(move || {
-        ops::recover::recover(&root, timeout)
-    })
-    .await??;
+    let outcome =
+        tokio::task::spawn_blocking(move || ops::recover::recover(&root, timeout)).await??;
     if let Some(message) = outcome {
         eprintln!("{message}");
     }
@@ -108,23 +108,25 @@ pub async fn install(args: InstallArgs, settings: &Settings, printer: &Arc<Print
         return Err("nothing to install: name plugins, URLs or paths, or give -r FILE".into());
     }
     let ws = workspace(settings).await?;
-    let targets = ops::targets::resolve_targets(
+    let set = ops::targets::resolve_targets(
         &ws,
         settings_targets(settings),
         &args.targets,
         &args.requirements,
-        reporter(printer).as_ref(),
+        args.reinstall,
+        &reporter(printer),
     )
     .await?;
     let opts = InstallOptions {
-        targets,
+        targets: set.targets,
         dry_run: args.dry_run,
         no_deps: args.no_deps,
         compile: args.compile,
         reinstall: args.reinstall,
         upgrade: Default::default(),
     };
-    let log = ops::install::install(&ws, opts, reporter(printer)).await?;
+    // Editable checkouts and plugins-root files are written after the install succeeded.
+    let log = ops::sources::install_set(&ws, opts, set.extras, reporter(printer)).await?;
     print_changelog(&log, printer);
     Ok(0)
 }
@@ -321,4 +323,66 @@ pub fn print_changelog(log: &Changelog, printer: &Printer) {
     for note in &log.notes {
         printer.status(note);
     }
+}
+
+/// `plonk upgrade`: upgrades what can move, then prints the changes and one row per plugin
+/// (upgraded, already newest, held back with its reason, skipped).
+pub async fn upgrade(args: UpgradeArgs, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
+    let ws = workspace(settings).await?;
+    let opts = ops::upgrade::UpgradeOptions {
+        names: args.names,
+        strict: args.strict,
+        dry_run: args.dry_run,
+        targets: settings_targets(settings),
+    };
+    let report = ops::upgrade::upgrade(&ws, opts, reporter(printer)).await?;
+    if printer.output().json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => printer.out(&json),
+            Err(err) => printer.err(&format!("error: cannot render JSON: {err}")),
+        }
+        return Ok(0);
+    }
+    if report.plugins.is_empty() {
+        printer.status(&format!(
+            "No plugins are installed in {}",
+            ws.env.root.display()
+        ));
+        return Ok(0);
+    }
+    let log = &report.changelog;
+    if !log.changes.is_empty() || log.dry_run {
+        print_changelog(log, printer);
+    }
+    let dry_run = log.dry_run;
+    let mut rows = vec![vec![
+        "PLUGIN".to_string(),
+        "STATUS".to_string(),
+        "VERSION".to_string(),
+        "REASON".to_string(),
+    ]];
+    for row in &report.plugins {
+        let version = match (&row.from, &row.to) {
+            (Some(from), Some(to)) => format!("{from} -> {to}"),
+            (None, Some(to)) => to.clone(),
+            (Some(from), None) => from.clone(),
+            (None, None) => String::new(),
+        };
+        rows.push(vec![
+            row.plugin.clone(),
+            row.status.label(dry_run).to_string(),
+            version,
+            row.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    printer.out(&ops::list::format_table(&rows));
+    use ops::upgrade::RowStatus;
+    printer.status(&format!(
+        "{} {} · {} already newest · {} held back",
+        report.count(RowStatus::Upgraded),
+        if dry_run { "to upgrade" } else { "upgraded" },
+        report.count(RowStatus::AlreadyNewest),
+        report.count(RowStatus::HeldBack),
+    ));
+    Ok(0)
 }

@@ -93,6 +93,7 @@ fn install_panic_hook() {
 async fn run(command: Command, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
     match command {
         Command::Install(args) => commands::install(args, settings, printer).await,
+        Command::Upgrade(args) => commands::upgrade(args, settings, printer).await,
         Command::Remove(args) => commands::remove(args, settings, printer).await,
         Command::Venv(args) => commands::venv(args, settings, printer).await,
         Command::Cache(cmd) => commands::cache_cmd(cmd, settings, printer).await,

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
+use super::cache::{self, CacheStatus, CachedResponse, Entry, EntryHeader};
 use super::netrc::{Credentials, Netrc};
 use super::{HttpError, RedactedUrl};
 
@@ -36,6 +37,11 @@ pub struct HttpOptions {
     pub netrc: Option<PathBuf>,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// Folder of the HTTP response cache used by [`HttpClient::get_cached`] (the cache's
+    /// `http-v1` bucket); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// `--refresh`: revalidate cached responses even when they are still fresh.
+    pub refresh: bool,
 }
 
 impl Default for HttpOptions {
@@ -48,6 +54,8 @@ impl Default for HttpOptions {
             offline: false,
             netrc: None,
             user_agent: concat!("plonk/", env!("CARGO_PKG_VERSION")).to_string(),
+            cache_dir: None,
+            refresh: false,
         }
     }
 }
@@ -324,6 +332,107 @@ impl HttpClient {
         }
     }
 
+    /// GET through the HTTP response cache (see [`super::cache`]): a fresh stored answer is
+    /// used without a request; a stale one is revalidated with its ETag / Last-Modified and
+    /// reused on 304; `refresh` revalidates even fresh ones; offline, any stored answer is
+    /// used, stale or not, and a missing one is [`HttpError::Offline`]. `file://` URLs and a
+    /// client without cache folder fetch directly.
+    pub async fn get_cached(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+    ) -> Result<CachedResponse, HttpError> {
+        let options = &self.inner.options;
+        let dir = match &options.cache_dir {
+            Some(dir) if url.scheme() != "file" => dir,
+            _ => {
+                let response = self
+                    .get(
+                        url,
+                        &GetOptions {
+                            accept: accept.map(str::to_string),
+                            ..GetOptions::default()
+                        },
+                    )
+                    .await?;
+                return Ok(CachedResponse {
+                    content_type: content_type(&response.headers),
+                    url: response.url,
+                    body: response.body,
+                    status: CacheStatus::Uncached,
+                });
+            }
+        };
+        let path = cache::entry_path(dir, url, accept);
+        let stored = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || cache::read(&path))
+                .await
+                .ok()
+                .flatten()
+        };
+        let now = cache::now();
+        let validators = match stored {
+            Some(entry) if options.offline || (!options.refresh && entry.header.is_fresh(now)) => {
+                let status = if entry.header.is_fresh(now) {
+                    CacheStatus::Fresh
+                } else {
+                    CacheStatus::Offline
+                };
+                return from_entry(entry, status, url);
+            }
+            Some(entry) => Some(entry),
+            None => None,
+        };
+        let conditional = self
+            .get_conditional(
+                url,
+                accept,
+                &validators
+                    .as_ref()
+                    .map(|e| e.header.validators())
+                    .unwrap_or_default(),
+            )
+            .await?;
+        let (entry, status) = match (conditional, validators) {
+            (Conditional::NotModified { headers, .. }, Some(old)) => {
+                let entry = Entry {
+                    header: old.header.revalidated(&headers, now),
+                    body: old.body,
+                };
+                (entry, CacheStatus::Revalidated)
+            }
+            (Conditional::NotModified { url: final_url, .. }, None) => {
+                // A 304 to an unconditional request: nothing to reuse.
+                return Err(HttpError::Status {
+                    url: RedactedUrl::new(&final_url),
+                    status: 304,
+                });
+            }
+            (Conditional::Modified(response), _) => {
+                let entry = Entry {
+                    header: EntryHeader::new(&response.url, &response.headers, now),
+                    body: response.body,
+                };
+                if cache::CachePolicy::from_headers(&response.headers).no_store {
+                    return from_entry(entry, CacheStatus::Fetched, url);
+                }
+                (entry, CacheStatus::Fetched)
+            }
+        };
+        // A cache that cannot be written only costs the next run a request.
+        let entry = tokio::task::spawn_blocking(move || {
+            let _ = cache::write(&path, &entry);
+            entry
+        })
+        .await
+        .map_err(|err| HttpError::Io {
+            path: dir.clone(),
+            source: std::io::Error::other(err.to_string()),
+        })?;
+        from_entry(entry, status, url)
+    }
+
     /// GET with every knob; retried on connection errors, timeouts and 5xx answers.
     pub async fn get(&self, url: &Url, options: &GetOptions) -> Result<HttpResponse, HttpError> {
         if url.scheme() == "file" {
@@ -568,6 +677,24 @@ impl HttpClient {
     }
 }
 
+/// A cache entry as a response.
+fn from_entry(entry: Entry, status: CacheStatus, asked: &Url) -> Result<CachedResponse, HttpError> {
+    let url = Url::parse(&entry.header.url).unwrap_or_else(|_| strip_credentials(asked));
+    Ok(CachedResponse {
+        url,
+        content_type: entry.header.content_type,
+        body: entry.body,
+        status,
+    })
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// Map a final status to success or an error.
 fn check_status(status: StatusCode, url: &Url) -> Result<(), HttpError> {
     let code = status.as_u16();
@@ -592,13 +719,29 @@ fn check_status(status: StatusCode, url: &Url) -> Result<(), HttpError> {
 /// Connection errors, timeouts, cut-short bodies and 5xx are worth another try; 4xx never.
 fn is_retryable(err: &HttpError) -> bool {
     match err {
-        HttpError::Connect { .. }
-        | HttpError::Timeout { .. }
-        | HttpError::Request { .. }
-        | HttpError::Truncated { .. } => true,
+        // A host name that does not exist will not exist a second later either.
+        HttpError::Connect { source, .. } => !is_unknown_host(source),
+        HttpError::Timeout { .. } | HttpError::Request { .. } | HttpError::Truncated { .. } => true,
         HttpError::Status { status, .. } => *status >= 500,
         _ => false,
     }
+}
+
+/// Whether a connection failed because DNS says the host name does not exist (not a
+/// temporary resolver failure).
+fn is_unknown_host(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        if text.contains("Name or service not known")
+            || text.contains("No address associated with hostname")
+            || text.contains("nodename nor servname provided")
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn transport_error(err: reqwest::Error, url: &Url, timeout: Duration) -> HttpError {

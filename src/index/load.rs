@@ -159,7 +159,11 @@ async fn update_with(
     let mut all_entries = Vec::new();
     for (base, location, parsed) in results {
         match parsed {
-            Ok((parsed, freshness)) => {
+            Ok((mut parsed, freshness)) => {
+                // A plonk mirror's entries get their packages from the mirror.
+                for entry in &mut parsed.entries {
+                    super::routing::route_mirror_entry(entry);
+                }
                 outcome.indexes.push(IndexOutcome {
                     base,
                     location,

@@ -9,6 +9,7 @@ mod error;
 mod fetch;
 mod load;
 mod location;
+mod routing;
 mod store;
 
 pub use embedded::{embedded_index, embedded_index_text, embedded_releases};
@@ -26,6 +27,7 @@ pub use location::{
     CONTRIB_INDEX, IndexFile, MAIN_INDEX, abspath, expand_alias, index_file, index_file_location,
     is_http, normalize_index,
 };
+pub use routing::{MIRROR_KEY, route_mirror_entry};
 pub use store::{
     INDEX_BUCKET, IndexConfig, IndexPaths, cache_is_for_release, read_cache, release_of_entries,
     release_of_location, write_cache,

@@ -137,7 +137,8 @@ impl Transaction {
         }
         fs::create_dir_all(txn.join(BACKUP_DIR)).map_err(io("create", &txn))?;
         let before = txn.join(BEFORE_FILE);
-        let mut out = std::io::BufWriter::new(fs::File::create(&before).map_err(io("write", &before))?);
+        let mut out =
+            std::io::BufWriter::new(fs::File::create(&before).map_err(io("write", &before))?);
         for rel in list_paths(root) {
             out.write_all(rel.as_bytes())
                 .and_then(|()| out.write_all(b"\n"))
@@ -340,7 +341,9 @@ fn list_paths(root: &Path) -> Vec<String> {
 fn relative(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     // Paths with a newline cannot be listed one per line; plonk never creates such names.
-    rel.to_str().filter(|s| !s.contains('\n')).map(str::to_string)
+    rel.to_str()
+        .filter(|s| !s.contains('\n'))
+        .map(str::to_string)
 }
 
 fn sync_file(path: &Path) {
@@ -360,7 +363,12 @@ mod tests {
             .filter_entry(|e| e.file_name() != PLONK_DIR)
             .filter_map(Result::ok)
             .map(|e| {
-                let rel = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let bytes = if e.file_type().is_file() {
                     fs::read(e.path()).unwrap()
                 } else {
@@ -437,7 +445,13 @@ mod tests {
     fn fault_plan_parses() {
         assert_eq!(FaultPlan::parse("").at, None);
         assert_eq!(FaultPlan::parse("install").at, Some(("install".into(), 1)));
-        assert_eq!(FaultPlan::parse("install:3").at, Some(("install".into(), 3)));
-        assert_eq!(FaultPlan::parse("install:x").at, Some(("install".into(), 1)));
+        assert_eq!(
+            FaultPlan::parse("install:3").at,
+            Some(("install".into(), 3))
+        );
+        assert_eq!(
+            FaultPlan::parse("install:x").at,
+            Some(("install".into(), 1))
+        );
     }
 }

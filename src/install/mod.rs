@@ -7,14 +7,15 @@
 //! async callers use `spawn_blocking`.
 
 mod error;
-mod paths;
 pub mod journal;
+mod paths;
 pub mod receipt;
 mod scripts;
 mod target;
 #[cfg(test)]
 mod testing;
 mod uninstall;
+mod unpacked;
 mod wheel;
 
 use std::path::Path;
@@ -22,7 +23,10 @@ use std::path::Path;
 pub use error::InstallError;
 pub use target::InstallTarget;
 pub use uninstall::{UninstallReport, owned_by_others, uninstall_from, uninstall_into_backup};
-pub use wheel::{InstallOptions, InstalledWheel, MAX_UNPACKED_SIZE, install_wheel_into};
+pub use unpacked::{UnpackedWheel, links_possible, unpack_cached};
+pub use wheel::{
+    InstallOptions, InstalledWheel, MAX_UNPACKED_SIZE, install_unpacked_into, install_wheel_into,
+};
 
 use crate::environment::{InstalledDist, PythonEnvironment};
 
@@ -34,6 +38,16 @@ pub fn install_wheel(
     opts: &InstallOptions,
 ) -> Result<InstalledWheel, InstallError> {
     install_wheel_into(wheel, &InstallTarget::from(env), opts)
+}
+
+/// Install a wheel unpacked into the cache (see [`unpack_cached`]) into `env` by
+/// hard-linking its files (copying across filesystems); see [`install_unpacked_into`].
+pub fn install_unpacked(
+    unpacked: &UnpackedWheel,
+    env: &PythonEnvironment,
+    opts: &InstallOptions,
+) -> Result<InstalledWheel, InstallError> {
+    install_unpacked_into(unpacked, &InstallTarget::from(env), opts)
 }
 
 impl From<InstalledWheel> for InstalledDist {

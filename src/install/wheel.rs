@@ -1,9 +1,14 @@
 //! Installing one wheel into an [`InstallTarget`], following the binary distribution format.
 //!
-//! The wheel is read and checked completely before the environment is touched: every entry
-//! name is validated, every file is unpacked into a staging folder inside the environment root
-//! while its RECORD hash and size are verified and its decompressed size is bounded. Only then
-//! are the staged files renamed into place, each move tracked (with a backup of any file it
+//! Two steps. Unpacking reads and checks the whole archive before the environment is
+//! touched: every entry name is validated, every file is written out while its RECORD hash
+//! and size are verified and its decompressed size is bounded; the result is a flat folder of
+//! files plus a [`Manifest`]. Installing then places those files: renamed out of a staging
+//! folder inside the environment (a one-off install, [`install_wheel_into`]) or hard-linked
+//! from the global cache's verified copy ([`install_unpacked_into`]; copied when the cache is
+//! on another filesystem). Files whose content depends on the environment — `#!python`
+//! scripts, launchers, `INSTALLER`, `REQUESTED`, `direct_url.json`, `RECORD` — are always
+//! written fresh, never linked. Each placement is tracked (with a backup of any file it
 //! replaces) so that a failure in the commit, in byte-compiling or in writing RECORD undoes
 //! everything. Blocking code: callers run it on a worker thread.
 
@@ -21,9 +26,10 @@ use super::InstallError;
 use super::paths::{absolute, record_path, relative_path, validate_entry_name};
 use super::scripts::{launcher, rewrite_python_shebang};
 use super::target::InstallTarget;
+use super::unpacked::{Linker, Manifest, ManifestEntryPoint, ManifestFile, UnpackedWheel};
 use crate::dist::{
-    DirectUrl, EntryPoints, Metadata, PackageName, Record, RecordEntry, Version, WheelFilename,
-    urlsafe_b64_nopad,
+    DirectUrl, EntryPoint, EntryPoints, Metadata, PackageName, Record, RecordEntry, Version,
+    WheelFilename, urlsafe_b64_nopad,
 };
 
 /// The most bytes a wheel may unpack to; larger archives are refused as zip bombs.
@@ -83,6 +89,29 @@ pub fn install_wheel_into(
     install_with_limit(wheel, target, opts, MAX_UNPACKED_SIZE)
 }
 
+/// Install a wheel unpacked earlier (see [`super::unpack_cached`]) into `target` by
+/// hard-linking its files, or copying them when links are impossible (another filesystem).
+/// The same guarantees as [`install_wheel_into`]; the unpacked files are never modified.
+pub fn install_unpacked_into(
+    unpacked: &UnpackedWheel,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+) -> Result<InstalledWheel, InstallError> {
+    install_unpacked_with(unpacked, target, opts, &mut Linker::new())
+}
+
+/// [`install_unpacked_into`] with a given [`Linker`] (tests simulate other filesystems).
+pub(crate) fn install_unpacked_with(
+    unpacked: &UnpackedWheel,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+    linker: &mut Linker,
+) -> Result<InstalledWheel, InstallError> {
+    let dirs = Dirs::new(target)?;
+    let staging = staging_dir(&dirs.root)?;
+    install_tree(unpacked, &dirs, opts, staging, Placement::Link(linker))
+}
+
 /// Absolute forms of the target's directories.
 struct Dirs {
     root: PathBuf,
@@ -118,14 +147,62 @@ struct Entry {
     executable: bool,
 }
 
-/// A file ready in staging, with where it goes.
+/// A file ready to be placed, with where it goes.
 struct Planned {
-    staged: PathBuf,
+    /// Where the content is: a file of the unpacked wheel, or one written for this install.
+    from: PathBuf,
+    /// Written for this install (always moved into place, never linked).
+    fresh: bool,
     dest: PathBuf,
     executable: bool,
     /// RECORD hash of the installed content; `None` for files allowed to change.
     hash: Option<String>,
     size: Option<u64>,
+}
+
+/// How the unpacked wheel's own files reach the environment.
+enum Placement<'a> {
+    /// Renamed: the unpacked folder is a staging folder of this install.
+    Move,
+    /// Hard-linked (or copied) from the cache, which must stay intact.
+    Link(&'a mut Linker),
+}
+
+/// Files the installer writes itself; copies shipped in the wheel are dropped.
+const GENERATED: [&str; 6] = [
+    "RECORD",
+    "RECORD.jws",
+    "RECORD.p7s",
+    "INSTALLER",
+    "REQUESTED",
+    "direct_url.json",
+];
+
+fn generated_files(dist_info: &str) -> HashSet<String> {
+    GENERATED
+        .iter()
+        .map(|f| format!("{dist_info}/{f}"))
+        .collect()
+}
+
+fn staging_dir(root: &Path) -> Result<tempfile::TempDir, InstallError> {
+    fs::create_dir_all(root).map_err(|e| InstallError::io("create directory", root, e))?;
+    tempfile::Builder::new()
+        .prefix(".plonk-install-")
+        .tempdir_in(root)
+        .map_err(|e| InstallError::io("create a staging directory in", root, e))
+}
+
+/// The parsed file name of `wheel`.
+pub(crate) fn wheel_filename(wheel: &Path) -> Result<WheelFilename, InstallError> {
+    let filename = wheel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    WheelFilename::from_str(filename).map_err(|source| InstallError::WheelFilename {
+        wheel: wheel.to_path_buf(),
+        source,
+    })
 }
 
 pub(crate) fn install_with_limit(
@@ -134,18 +211,31 @@ pub(crate) fn install_with_limit(
     opts: &InstallOptions,
     limit: u64,
 ) -> Result<InstalledWheel, InstallError> {
-    let wheel_path = wheel.to_path_buf();
-    let filename = wheel
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let filename =
-        WheelFilename::from_str(filename).map_err(|source| InstallError::WheelFilename {
-            wheel: wheel_path.clone(),
-            source,
-        })?;
+    let filename = wheel_filename(wheel)?;
     let dirs = Dirs::new(target)?;
+    let staging = staging_dir(&dirs.root)?;
+    let files = staging.path().join("unpacked");
+    fs::create_dir(&files).map_err(|e| InstallError::io("create directory", &files, e))?;
+    let manifest = unpack_archive(wheel, &filename, &files, limit)?;
+    let unpacked = UnpackedWheel {
+        wheel: wheel.to_path_buf(),
+        filename,
+        files,
+        manifest: std::sync::Arc::new(manifest),
+    };
+    install_tree(&unpacked, &dirs, opts, staging, Placement::Move)
+}
 
+/// Read and verify the whole of `wheel` and write its files, flat and numbered, into the
+/// empty folder `files`: everything [`install_tree`] needs, described by the returned
+/// manifest. Scripts get their execute bits here, so placing never changes a file's mode.
+pub(crate) fn unpack_archive(
+    wheel: &Path,
+    filename: &WheelFilename,
+    files: &Path,
+    limit: u64,
+) -> Result<Manifest, InstallError> {
+    let wheel_path = wheel.to_path_buf();
     let file = File::open(wheel).map_err(|source| InstallError::OpenWheel {
         wheel: wheel_path.clone(),
         source,
@@ -163,7 +253,7 @@ pub(crate) fn install_with_limit(
     };
 
     let entries = reader.list_entries()?;
-    let layout = Layout::find(&wheel_path, &filename, &entries)?;
+    let layout = Layout::find(&wheel_path, filename, &entries)?;
     let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
 
     // The .dist-info files that drive the install.
@@ -221,12 +311,98 @@ pub(crate) fn install_with_limit(
         .map(|e| (e.path.as_str(), e))
         .collect();
 
-    let site_dir = if root_is_purelib {
+    let generated = generated_files(dist_info);
+    let mut manifest_files = Vec::new();
+    for entry in entries.iter().filter(|e| !e.is_dir) {
+        if generated.contains(&entry.name) {
+            continue;
+        }
+        let is_script = layout.classify(&wheel_path, &entry.name)?.0 == Scheme::Scripts;
+        let recorded = record_map
+            .get(entry.name.as_str())
+            .copied()
+            .filter(|r| r.hash.is_some())
+            .ok_or_else(|| InstallError::NotInRecord {
+                wheel: wheel_path.clone(),
+                entry: entry.name.clone(),
+            })?;
+        let stored = format!("f{}", manifest_files.len());
+        let path = files.join(&stored);
+        let (hash, size) = reader.extract_verified(entry, recorded, &path)?;
+        let executable = is_script || entry.executable;
+        set_mode(&path, executable)?;
+        let python_shebang = is_script && starts_with_python_shebang(&path)?;
+        manifest_files.push(ManifestFile {
+            name: entry.name.clone(),
+            stored,
+            hash,
+            size,
+            executable,
+            python_shebang,
+        });
+    }
+    let launchers = ["console_scripts", "gui_scripts"]
+        .into_iter()
+        .flat_map(|group| {
+            entry_points
+                .group(group)
+                .iter()
+                .map(move |ep| ManifestEntryPoint {
+                    group: group.to_string(),
+                    name: ep.name.clone(),
+                    value: ep.value.clone(),
+                })
+        })
+        .collect();
+    Ok(Manifest {
+        format: Manifest::FORMAT,
+        wheel: filename.to_string(),
+        root_is_purelib,
+        dist_info: layout.dist_info,
+        data: layout.data,
+        dist_name: layout.dist_name,
+        files: manifest_files,
+        launchers,
+    })
+}
+
+/// Whether a file starts with `#!python` (a script whose shebang the installer rewrites).
+fn starts_with_python_shebang(path: &Path) -> Result<bool, InstallError> {
+    let mut head = [0u8; 8];
+    let mut file = File::open(path).map_err(|e| InstallError::io("read", path, e))?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return Err(InstallError::io("read", path, e)),
+        }
+    }
+    Ok(&head[..read] == b"#!python")
+}
+
+/// Place the files of an unpacked wheel into `dirs`, write the installer's own files and
+/// RECORD; undo everything on error. `staging` is an empty folder inside the environment.
+fn install_tree(
+    unpacked: &UnpackedWheel,
+    dirs: &Dirs,
+    opts: &InstallOptions,
+    staging: tempfile::TempDir,
+    placement: Placement<'_>,
+) -> Result<InstalledWheel, InstallError> {
+    let wheel_path = unpacked.wheel.clone();
+    let manifest = &unpacked.manifest;
+    let layout = Layout {
+        dist_info: manifest.dist_info.clone(),
+        data: manifest.data.clone(),
+        dist_name: manifest.dist_name.clone(),
+    };
+    let site_dir = if manifest.root_is_purelib {
         dirs.purelib.clone()
     } else {
         dirs.platlib.clone()
     };
-    let dist_info_dest = site_dir.join(dist_info);
+    let dist_info_dest = site_dir.join(&layout.dist_info);
     if fs::symlink_metadata(&dist_info_dest).is_ok() {
         return Err(InstallError::AlreadyInstalled {
             wheel: wheel_path,
@@ -234,31 +410,12 @@ pub(crate) fn install_with_limit(
         });
     }
 
-    fs::create_dir_all(&dirs.root)
-        .map_err(|e| InstallError::io("create directory", &dirs.root, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".plonk-install-")
-        .tempdir_in(&dirs.root)
-        .map_err(|e| InstallError::io("create a staging directory in", &dirs.root, e))?;
     let stage_dir = staging.path().to_path_buf();
     let mut staged_count = 0usize;
     let mut next_stage = || {
         staged_count += 1;
-        stage_dir.join(format!("f{staged_count}"))
+        stage_dir.join(format!("new{staged_count}"))
     };
-
-    // Files the installer writes itself; copies shipped in the wheel are dropped.
-    let generated: HashSet<String> = [
-        "RECORD",
-        "RECORD.jws",
-        "RECORD.p7s",
-        "INSTALLER",
-        "REQUESTED",
-        "direct_url.json",
-    ]
-    .iter()
-    .map(|f| format!("{dist_info}/{f}"))
-    .collect();
 
     let mut planned: Vec<Planned> = Vec::new();
     let mut dests: HashSet<PathBuf> = HashSet::new();
@@ -273,76 +430,84 @@ pub(crate) fn install_with_limit(
         Ok(())
     };
 
-    for entry in entries.iter().filter(|e| !e.is_dir) {
-        if generated.contains(&entry.name) {
+    let generated = generated_files(&layout.dist_info);
+    for file in &manifest.files {
+        // The manifest may come from the cache: its names get the archive's checks again.
+        let name = validate_entry_name(&file.name).map_err(|reason| InstallError::UnsafeEntry {
+            wheel: wheel_path.clone(),
+            entry: file.name.clone(),
+            reason,
+        })?;
+        if generated.contains(name) {
             continue;
         }
-        let (dest, is_script) = layout.destination(&wheel_path, entry, &dirs, &site_dir)?;
-        let recorded = record_map
-            .get(entry.name.as_str())
-            .copied()
-            .filter(|r| r.hash.is_some())
-            .ok_or_else(|| InstallError::NotInRecord {
-                wheel: wheel_path.clone(),
-                entry: entry.name.clone(),
-            })?;
-        let staged = next_stage();
-        let (hash, size) = reader.extract_verified(entry, recorded, &staged)?;
-        let (hash, size) = if is_script {
-            let content = fs::read(&staged).map_err(|e| InstallError::io("read", &staged, e))?;
-            match rewrite_python_shebang(&content, &dirs.python) {
-                Some(rewritten) => {
-                    fs::write(&staged, &rewritten)
-                        .map_err(|e| InstallError::io("write", &staged, e))?;
-                    (crate::dist::record_hash(&rewritten), rewritten.len() as u64)
-                }
-                None => (hash, size),
-            }
+        let (dest, is_script) = layout.destination(&wheel_path, name, dirs, &site_dir)?;
+        let from = unpacked.stored_path(file)?;
+        let rewritten = if is_script && file.python_shebang {
+            let content = fs::read(&from).map_err(|e| InstallError::io("read", &from, e))?;
+            rewrite_python_shebang(&content, &dirs.python)
         } else {
-            (hash, size)
+            None
         };
-        add_plan(
-            &mut planned,
-            Planned {
-                staged,
+        let plan = match rewritten {
+            Some(rewritten) => {
+                let staged = next_stage();
+                fs::write(&staged, &rewritten)
+                    .map_err(|e| InstallError::io("write", &staged, e))?;
+                Planned {
+                    from: staged,
+                    fresh: true,
+                    dest,
+                    executable: true,
+                    hash: Some(crate::dist::record_hash(&rewritten)),
+                    size: Some(rewritten.len() as u64),
+                }
+            }
+            None => Planned {
+                from,
+                fresh: false,
                 dest,
-                executable: is_script || entry.executable,
-                hash: Some(hash),
-                size: Some(size),
+                executable: file.executable,
+                hash: Some(file.hash.clone()),
+                size: Some(file.size),
             },
-        )?;
+        };
+        add_plan(&mut planned, plan)?;
     }
 
     // Console and GUI launchers (the same on POSIX: there is no pythonw).
-    for group in ["console_scripts", "gui_scripts"] {
-        for ep in entry_points.group(group) {
-            let invalid = || InstallError::InvalidEntryPoint {
-                wheel: wheel_path.clone(),
-                group: group.to_string(),
-                name: ep.name.clone(),
-                value: ep.value.clone(),
-            };
-            if validate_entry_name(&ep.name).is_err()
-                || ep.name.contains('/')
-                || !ep.is_valid_reference()
-            {
-                return Err(invalid());
-            }
-            let script = launcher(&dirs.python, ep).ok_or_else(invalid)?;
-            let staged = next_stage();
-            fs::write(&staged, script.as_bytes())
-                .map_err(|e| InstallError::io("write", &staged, e))?;
-            add_plan(
-                &mut planned,
-                Planned {
-                    staged,
-                    dest: dirs.scripts.join(&ep.name),
-                    executable: true,
-                    hash: Some(crate::dist::record_hash(script.as_bytes())),
-                    size: Some(script.len() as u64),
-                },
-            )?;
+    for ep in &manifest.launchers {
+        let group = ep.group.as_str();
+        let ep = EntryPoint {
+            name: ep.name.clone(),
+            value: ep.value.clone(),
+        };
+        let invalid = || InstallError::InvalidEntryPoint {
+            wheel: wheel_path.clone(),
+            group: group.to_string(),
+            name: ep.name.clone(),
+            value: ep.value.clone(),
+        };
+        if validate_entry_name(&ep.name).is_err()
+            || ep.name.contains('/')
+            || !ep.is_valid_reference()
+        {
+            return Err(invalid());
         }
+        let script = launcher(&dirs.python, &ep).ok_or_else(invalid)?;
+        let staged = next_stage();
+        fs::write(&staged, script.as_bytes()).map_err(|e| InstallError::io("write", &staged, e))?;
+        add_plan(
+            &mut planned,
+            Planned {
+                from: staged,
+                fresh: true,
+                dest: dirs.scripts.join(&ep.name),
+                executable: true,
+                hash: Some(crate::dist::record_hash(script.as_bytes())),
+                size: Some(script.len() as u64),
+            },
+        )?;
     }
 
     // Installer-written .dist-info files: allowed to change, so recorded without hash.
@@ -360,7 +525,8 @@ pub(crate) fn install_with_limit(
         add_plan(
             &mut planned,
             Planned {
-                staged,
+                from: staged,
+                fresh: true,
                 dest: dist_info_dest.join(name),
                 executable: false,
                 hash: None,
@@ -383,7 +549,8 @@ pub(crate) fn install_with_limit(
     let result = commit(
         &mut tx,
         &planned,
-        &dirs,
+        placement,
+        dirs,
         &site_dir,
         &dist_info_dest,
         opts,
@@ -393,8 +560,8 @@ pub(crate) fn install_with_limit(
         Ok(record) => {
             drop(staging);
             Ok(InstalledWheel {
-                name: filename.name,
-                version: filename.version,
+                name: unpacked.filename.name.clone(),
+                version: unpacked.filename.version.clone(),
                 dist_info: dist_info_dest,
                 requested: opts.requested,
                 installer: opts.installer.clone(),
@@ -404,7 +571,7 @@ pub(crate) fn install_with_limit(
         Err(cause) => match tx.rollback() {
             Ok(()) => Err(cause),
             Err(leftover) => Err(InstallError::RollbackIncomplete {
-                wheel: wheel.to_path_buf(),
+                wheel: unpacked.wheel.clone(),
                 leftover,
                 cause: Box::new(cause),
             }),
@@ -412,10 +579,12 @@ pub(crate) fn install_with_limit(
     }
 }
 
-/// Move the staged files into place, byte-compile, and write RECORD.
+/// Place the files, byte-compile, and write RECORD.
+#[allow(clippy::too_many_arguments)]
 fn commit(
     tx: &mut Transaction,
     planned: &[Planned],
+    mut placement: Placement<'_>,
     dirs: &Dirs,
     site_dir: &Path,
     dist_info_dest: &Path,
@@ -423,8 +592,18 @@ fn commit(
     stage_dir: &Path,
 ) -> Result<Record, InstallError> {
     for p in planned {
-        set_mode(&p.staged, p.executable)?;
-        tx.place(&p.staged, &p.dest, &dirs.root)?;
+        match &mut placement {
+            _ if p.fresh => {
+                set_mode(&p.from, p.executable)?;
+                tx.place(&p.from, &p.dest, &dirs.root)?;
+            }
+            Placement::Move => tx.place(&p.from, &p.dest, &dirs.root)?,
+            Placement::Link(linker) => {
+                tx.place_with(&p.from, &p.dest, &dirs.root, |from, to| {
+                    linker.link_or_copy(from, to)
+                })?
+            }
+        }
     }
 
     let mut record = Record::default();
@@ -585,6 +764,17 @@ impl Transaction {
     /// Create the missing ancestors of `dest` (inside `root`), back up an existing file at
     /// `dest`, then move `staged` there.
     fn place(&mut self, staged: &Path, dest: &Path, root: &Path) -> Result<(), InstallError> {
+        self.place_with(staged, dest, root, move_file)
+    }
+
+    /// [`Transaction::place`] with another way of putting `from` at `dest` (a hard link).
+    fn place_with(
+        &mut self,
+        from: &Path,
+        dest: &Path,
+        root: &Path,
+        put: impl FnOnce(&Path, &Path) -> Result<(), InstallError>,
+    ) -> Result<(), InstallError> {
         if let Some(parent) = dest.parent() {
             self.create_dirs(parent, root)?;
         }
@@ -614,7 +804,7 @@ impl Transaction {
             dest: dest.to_path_buf(),
             backup,
         });
-        move_file(staged, dest)
+        put(from, dest)
     }
 
     fn create_dirs(&mut self, dir: &Path, root: &Path) -> Result<(), InstallError> {
@@ -785,46 +975,72 @@ impl Layout {
         })
     }
 
-    /// Where an entry is installed, and whether it is a script (shebang rewrite, +x).
-    fn destination(
-        &self,
-        wheel: &Path,
-        entry: &Entry,
-        dirs: &Dirs,
-        site_dir: &Path,
-    ) -> Result<(PathBuf, bool), InstallError> {
+    /// Which scheme directory an entry goes to, and its path there; unknown `.data`
+    /// folders and scripts in subfolders are refused.
+    fn classify<'n>(&self, wheel: &Path, name: &'n str) -> Result<(Scheme, &'n str), InstallError> {
         if let Some(data) = &self.data
-            && let Some(rest) = entry
-                .name
+            && let Some(rest) = name
                 .strip_prefix(data.as_str())
                 .and_then(|r| r.strip_prefix('/'))
         {
             let unknown = || InstallError::UnknownDataDir {
                 wheel: wheel.to_path_buf(),
-                entry: entry.name.clone(),
+                entry: name.to_string(),
             };
             let (key, path) = rest.split_once('/').ok_or_else(unknown)?;
-            return match key {
-                "purelib" => Ok((dirs.purelib.join(path), false)),
-                "platlib" => Ok((dirs.platlib.join(path), false)),
+            let scheme = match key {
+                "purelib" => Scheme::Purelib,
+                "platlib" => Scheme::Platlib,
                 "scripts" => {
                     if path.contains('/') {
                         // Scripts live directly in bin/; a subfolder there would be surprising.
                         return Err(InstallError::UnsafeEntry {
                             wheel: wheel.to_path_buf(),
-                            entry: entry.name.clone(),
+                            entry: name.to_string(),
                             reason: "scripts must not be in subfolders",
                         });
                     }
-                    Ok((dirs.scripts.join(path), true))
+                    Scheme::Scripts
                 }
-                "headers" => Ok((dirs.include.join(&self.dist_name).join(path), false)),
-                "data" => Ok((dirs.data.join(path), false)),
-                _ => Err(unknown()),
+                "headers" => Scheme::Headers,
+                "data" => Scheme::Data,
+                _ => return Err(unknown()),
             };
+            return Ok((scheme, path));
         }
-        Ok((site_dir.join(&entry.name), false))
+        Ok((Scheme::Root, name))
     }
+
+    /// Where an entry is installed, and whether it is a script (shebang rewrite, +x).
+    fn destination(
+        &self,
+        wheel: &Path,
+        name: &str,
+        dirs: &Dirs,
+        site_dir: &Path,
+    ) -> Result<(PathBuf, bool), InstallError> {
+        let (scheme, path) = self.classify(wheel, name)?;
+        Ok(match scheme {
+            Scheme::Root => (site_dir.join(path), false),
+            Scheme::Purelib => (dirs.purelib.join(path), false),
+            Scheme::Platlib => (dirs.platlib.join(path), false),
+            Scheme::Scripts => (dirs.scripts.join(path), true),
+            Scheme::Headers => (dirs.include.join(&self.dist_name).join(path), false),
+            Scheme::Data => (dirs.data.join(path), false),
+        })
+    }
+}
+
+/// The install scheme directory an archive entry belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// The wheel's root: purelib or platlib per `Root-Is-Purelib`.
+    Root,
+    Purelib,
+    Platlib,
+    Scripts,
+    Headers,
+    Data,
 }
 
 /// Reads entries from the archive with the zip-bomb bounds.

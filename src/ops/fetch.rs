@@ -69,6 +69,8 @@ pub struct Fetcher {
     registry: Arc<RegistryClient>,
     /// Per-package registries from an index entry's own `--index-url` options.
     overrides: HashMap<PackageName, Arc<RegistryClient>>,
+    /// Registries the dependencies of an overridden package inherit (see [`Fetcher::inherit`]).
+    inherited: Mutex<HashMap<PackageName, Arc<RegistryClient>>>,
     cache: Cache,
     interpreter: Interpreter,
     reporter: Arc<dyn Reporter>,
@@ -104,6 +106,7 @@ impl Fetcher {
                 .into_iter()
                 .map(|(k, v)| (k, Arc::new(v)))
                 .collect(),
+            inherited: Mutex::default(),
             cache,
             interpreter,
             reporter,
@@ -129,8 +132,36 @@ impl Fetcher {
         &self.cache
     }
 
-    fn registry_for(&self, name: &PackageName) -> &Arc<RegistryClient> {
-        self.overrides.get(name).unwrap_or(&self.registry)
+    fn registry_for(&self, name: &PackageName) -> Arc<RegistryClient> {
+        if let Some(registry) = self.overrides.get(name) {
+            return Arc::clone(registry);
+        }
+        lock_map(&self.inherited)
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Arc::clone(&self.registry))
+    }
+
+    /// An index entry's own package sources cover the dependencies of its packages too (pip
+    /// applies a requirements file's `--index-url` to everything it installs), so a private
+    /// plugin's private dependencies never come from the default index. A dependency keeps
+    /// the registry it was first given.
+    pub fn inherit(&self, parent: &PackageName, metadata: &Metadata) {
+        let registry = match self.overrides.get(parent) {
+            Some(registry) => Arc::clone(registry),
+            None => match lock_map(&self.inherited).get(parent) {
+                Some(registry) => Arc::clone(registry),
+                None => return,
+            },
+        };
+        let mut inherited = lock_map(&self.inherited);
+        for requirement in &metadata.requires_dist {
+            if !self.overrides.contains_key(&requirement.name) {
+                inherited
+                    .entry(requirement.name.clone())
+                    .or_insert_with(|| Arc::clone(&registry));
+            }
+        }
     }
 
     fn shared<K: std::hash::Hash + Eq + Clone, T>(
@@ -307,11 +338,19 @@ impl Fetcher {
     ) -> Result<Arc<Metadata>, Arc<FetchError>> {
         let key = (name.clone(), version.clone());
         let cell = Self::shared(&self.metadata, &key);
-        cell.get_or_init(|| async { self.fetch_metadata(name, version).await.map(Arc::new) })
+        let metadata = cell
+            .get_or_init(|| async { self.fetch_metadata(name, version).await.map(Arc::new) })
             .await
-            .clone()
+            .clone();
+        // Before anyone looks the dependencies up (the prefetcher does right after this).
+        if let Ok(metadata) = &metadata {
+            self.inherit(name, metadata);
+        }
+        metadata
     }
 
+    /// The metadata of the file plonk would install, from the metadata cache when an earlier
+    /// run already read it (keyed by the file's sha256), else fetched and then stored.
     async fn fetch_metadata(
         self: &Arc<Self>,
         name: &PackageName,
@@ -322,6 +361,34 @@ impl Fetcher {
             .best_file(&candidates, version)
             .cloned()
             .ok_or_else(|| Arc::new(FetchError::NoFile(format!("{name}=={version}"))))?;
+        let stored_at = metadata_cache_path(&self.cache, &file);
+        if let Some(path) = stored_at.clone() {
+            let cached = tokio::task::spawn_blocking(move || read_cached_metadata(&path))
+                .await
+                .ok()
+                .flatten();
+            // A file of another name or version under this key would be a broken entry.
+            if let Some(md) = cached.filter(|md| &md.name == name && &md.version == version) {
+                return Ok(md);
+            }
+        }
+        let metadata = self.fetch_file_metadata(name, version, &file).await?;
+        if let Some(path) = stored_at {
+            let bytes = metadata_to_bytes(&metadata);
+            // A cache that cannot be written only costs the next run a request.
+            let _ = tokio::task::spawn_blocking(move || crate::cache::write_atomic(&path, &bytes))
+                .await;
+        }
+        Ok(metadata)
+    }
+
+    async fn fetch_file_metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+        file: &Candidate,
+    ) -> Result<Metadata, Arc<FetchError>> {
+        let file = file.clone();
         match self.registry_for(name).metadata(&file).await {
             Ok(Some(metadata)) => return Ok(metadata),
             Ok(None) => {}
@@ -592,6 +659,7 @@ impl Fetcher {
             handle: self.handle.clone(),
             registry: Arc::clone(&self.registry),
             overrides: self.overrides.clone(),
+            inherited: Mutex::new(lock_map(&self.inherited).clone()),
             cache: self.cache.clone(),
             interpreter: self.interpreter.clone(),
             reporter: Arc::clone(&self.reporter),
@@ -611,6 +679,79 @@ impl Fetcher {
             stats: FetchStats::default(),
         })
     }
+}
+
+/// Where the metadata of an index file is cached: by its sha256, else by its URL for remote
+/// files; local files without a hash can change under the same path and are not cached.
+fn metadata_cache_path(cache: &Cache, file: &Candidate) -> Option<PathBuf> {
+    let key = match &file.sha256 {
+        Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            sha.to_ascii_lowercase()
+        }
+        Some(_) => return None,
+        None if file.url.scheme() == "file" => return None,
+        None => crate::cache::cache_key(&[b"url", file.url.as_str().as_bytes()]),
+    };
+    Some(cache.bucket(crate::cache::METADATA_BUCKET).join(key))
+}
+
+/// A cached metadata file, parsed; `None` when missing or unreadable (then refetched).
+fn read_cached_metadata(path: &Path) -> Option<Metadata> {
+    let bytes = std::fs::read(path).ok()?;
+    Metadata::parse(&bytes).ok()
+}
+
+/// The fields of `metadata` that resolution and display use, as a METADATA file that
+/// [`Metadata::parse`] reads back to the same values (the long description and license are
+/// left out: they are large and nothing downstream of the fetcher reads them).
+pub fn metadata_to_bytes(metadata: &Metadata) -> Vec<u8> {
+    use std::fmt::Write as _;
+    fn line(out: &mut String, key: &str, value: &str) {
+        // Folded lines would need continuation rules; a cache entry needs none.
+        let value = value.replace(['\r', '\n'], " ");
+        let _ = writeln!(out, "{key}: {value}");
+    }
+    let mut out = String::new();
+    line(&mut out, "Metadata-Version", &metadata.metadata_version);
+    line(&mut out, "Name", metadata.name.as_ref());
+    line(&mut out, "Version", &metadata.version.to_string());
+    let optional = [
+        ("Summary", &metadata.summary),
+        ("Author", &metadata.author),
+        ("Author-email", &metadata.author_email),
+        ("Maintainer", &metadata.maintainer),
+        ("Maintainer-email", &metadata.maintainer_email),
+        ("Home-page", &metadata.home_page),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            line(&mut out, key, value);
+        }
+    }
+    if let Some(spec) = &metadata.requires_python {
+        line(&mut out, "Requires-Python", &spec.to_string());
+    }
+    for requirement in &metadata.requires_dist {
+        line(&mut out, "Requires-Dist", &requirement.to_string());
+    }
+    for extra in &metadata.provides_extra {
+        line(&mut out, "Provides-Extra", extra.as_ref());
+    }
+    for field in &metadata.dynamic {
+        line(&mut out, "Dynamic", field);
+    }
+    for classifier in &metadata.classifiers {
+        line(&mut out, "Classifier", classifier);
+    }
+    for (label, url) in &metadata.project_urls {
+        line(&mut out, "Project-URL", &format!("{label}, {url}"));
+    }
+    out.into_bytes()
+}
+
+/// A locked map, whatever a panicking holder left in it.
+fn lock_map<K, V>(map: &Mutex<HashMap<K, V>>) -> std::sync::MutexGuard<'_, HashMap<K, V>> {
+    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn read_wheel_metadata(path: PathBuf) -> Result<Metadata, Arc<FetchError>> {
@@ -659,6 +800,10 @@ pub struct Provider {
     /// Distributions whose metadata the caller already knows (URL, git and single-file
     /// sources), by name and version.
     pub known: HashMap<PackageName, Metadata>,
+    /// Installed packages offered at their installed version only, without asking the index:
+    /// the fast first attempt of a resolution (most installs change none of them). When it
+    /// fails, the caller resolves again with this empty.
+    pub installed_only: std::collections::HashSet<PackageName>,
 }
 
 impl MetadataProvider for Provider {
@@ -666,6 +811,15 @@ impl MetadataProvider for Provider {
         if let Some(md) = self.known.get(name) {
             return Ok(vec![VersionInfo {
                 version: md.version.clone(),
+                requires_python: None,
+                yanked: false,
+            }]);
+        }
+        if self.installed_only.contains(name)
+            && let Some(dist) = self.installed.get(name)
+        {
+            return Ok(vec![VersionInfo {
+                version: dist.version.clone(),
                 requires_python: None,
                 yanked: false,
             }]);
@@ -713,6 +867,7 @@ impl MetadataProvider for Provider {
         if let Some(md) = self.known.get(name)
             && &md.version == version
         {
+            self.fetcher.inherit(name, md);
             return Ok(md.requires_dist.clone());
         }
         if let Some(dist) = self.installed.get(name)
@@ -777,6 +932,7 @@ impl BuildEnv for NestedBuildEnv {
             installed: HashMap::new(),
             no_deps: false,
             known: HashMap::new(),
+            installed_only: Default::default(),
         };
         let request = resolve::ResolveRequest {
             requirements: requirements.to_vec(),

@@ -245,26 +245,58 @@ pub async fn install(
             fetcher.prefetch(&target.requirement.name);
         }
     }
-    // The resolver also asks for every installed package's versions.
-    for dist in &installed {
-        fetcher.prefetch(&dist.name);
-    }
 
     let what = describe_targets(&opts.targets);
     let started = Instant::now();
-    let provider = Provider {
+    // First attempt: installed packages stay at their version and the index is not asked
+    // about them. Only if that cannot work (a plugin needs a newer dependency) is the full
+    // resolution run, with every installed package free to move where it must.
+    let fast = opts.upgrade == Upgrade::None && !opts.reinstall;
+    let installed_only: std::collections::HashSet<PackageName> = if fast {
+        installed_by_name
+            .keys()
+            .filter(|n| !requested.contains(*n))
+            .cloned()
+            .collect()
+    } else {
+        Default::default()
+    };
+    let make_provider = |installed_only| Provider {
         fetcher: Arc::clone(&fetcher),
         installed: installed_by_name.clone(),
         no_deps: opts.no_deps,
-        known,
+        known: known.clone(),
+        installed_only,
     };
-    let resolution = tokio::task::spawn_blocking(move || resolve::resolve(&request, &provider))
-        .await
-        .map_err(|e| OpsError::Join(e.to_string()))?
-        .map_err(|source| OpsError::Resolve {
-            what: what.clone(),
-            source,
-        })?;
+    let first = {
+        let provider = make_provider(installed_only.clone());
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || resolve::resolve(&request, &provider))
+            .await
+            .map_err(|e| OpsError::Join(e.to_string()))?
+    };
+    let resolution = match first {
+        Ok(resolution) => resolution,
+        Err(resolve::ResolveError::Conflict { .. }) if !installed_only.is_empty() => {
+            for dist in &installed {
+                fetcher.prefetch(&dist.name);
+            }
+            let provider = make_provider(Default::default());
+            tokio::task::spawn_blocking(move || resolve::resolve(&request, &provider))
+                .await
+                .map_err(|e| OpsError::Join(e.to_string()))?
+                .map_err(|source| OpsError::Resolve {
+                    what: what.clone(),
+                    source,
+                })?
+        }
+        Err(source) => {
+            return Err(OpsError::Resolve {
+                what: what.clone(),
+                source,
+            });
+        }
+    };
     let resolve_time = started.elapsed();
 
     // Plan.
@@ -281,6 +313,13 @@ pub async fn install(
     let mut to_fetch: Vec<(PackageName, Version)> = Vec::new();
     for (name, pkg) in &resolution.packages {
         let reinstall = opts.reinstall && requested.contains(name);
+        // A git commit or single file that moved replaces its install even at one version.
+        let local_moved = |dist: &InstalledDist| {
+            local_wheels
+                .get(name)
+                .and_then(|w| w.direct_url.as_ref())
+                .is_some_and(|wanted| dist.direct_url().ok().flatten().as_ref() != Some(wanted))
+        };
         match installed_by_name.get(name) {
             None => {
                 changes.push(Change::Add {
@@ -289,7 +328,7 @@ pub async fn install(
                 });
                 to_fetch.push((name.clone(), pkg.version.clone()));
             }
-            Some(dist) if dist.version != pkg.version || reinstall => {
+            Some(dist) if dist.version != pkg.version || reinstall || local_moved(dist) => {
                 changes.push(Change::Replace {
                     name: name.to_string(),
                     from: dist.version.to_string(),
@@ -441,8 +480,8 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
     let mut receipt = Receipt::load(&env.root)?;
     // Every change of this run goes through one transaction: on any error (or a kill) the
     // environment comes back exactly as it was, replaced versions included.
-    let mut tx = Transaction::begin(&env.root, "install", input.faults.clone())
-        .map_err(journal_error)?;
+    let mut tx =
+        Transaction::begin(&env.root, "install", input.faults.clone()).map_err(journal_error)?;
     let mut count = 0;
     let progress = input.reporter.start(
         ProgressKind::Install,

@@ -17,7 +17,7 @@ use crate::dist::{
     DistFilename, ExtraName, Metadata, PackageName, Requirement, Version, VersionSpecifiers,
     sha256_hex,
 };
-use crate::http::{GetOptions, HttpClient, HttpError, RedactedUrl};
+use crate::http::{HttpClient, HttpError, RedactedUrl};
 
 /// What the simple API is asked for: PEP 691 JSON first, HTML as a fallback.
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
@@ -129,13 +129,17 @@ impl RegistryClient {
             IndexApi::Simple { base } => (join(base, &format!("{name}/")), None),
         };
         let page = page.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
-        let options = GetOptions {
-            accept: json_base.is_none().then(|| SIMPLE_ACCEPT.to_string()),
-            ..GetOptions::default()
-        };
-        let response = match self.http.get(&page, &options).await {
+        let accept = json_base.is_none().then_some(SIMPLE_ACCEPT);
+        // Project pages go through the HTTP cache: fresh ones cost no request at all.
+        let response = match self.http.get_cached(&page, accept).await {
             Ok(response) => response,
             Err(err) if err.is_not_found() => return Ok(None),
+            Err(err) if err.is_offline() => {
+                return Err(RegistryError::OfflineNotCached {
+                    name: name.clone(),
+                    url: RedactedUrl::new(&page),
+                });
+            }
             Err(source) => {
                 return Err(RegistryError::Index {
                     name: name.clone(),
@@ -166,7 +170,7 @@ impl RegistryClient {
             }
             return Ok(Some(files));
         }
-        let links = if is_json(&response.headers, &response.body) {
+        let links = if is_json(response.content_type.as_deref(), &response.body) {
             links::parse_simple_json(&response.body, &response.url).map_err(parse_error)?
         } else {
             links::parse_html(&String::from_utf8_lossy(&response.body), &response.url)
@@ -177,16 +181,22 @@ impl RegistryClient {
     async fn ask_find_links(&self, find_links: &FindLinks, name: &PackageName) -> SourceAnswer {
         let files = match find_links {
             FindLinks::Url(url) => {
-                let (final_url, _, body) =
-                    self.http
-                        .get_bytes(url)
-                        .await
-                        .map_err(|source| RegistryError::Index {
+                let response = self.http.get_cached(url, None).await.map_err(|source| {
+                    if source.is_offline() {
+                        RegistryError::OfflineNotCached {
+                            name: name.clone(),
+                            url: RedactedUrl::new(url),
+                        }
+                    } else {
+                        RegistryError::Index {
                             name: name.clone(),
                             url: RedactedUrl::new(url),
                             source,
-                        })?;
-                let links = links::parse_html(&String::from_utf8_lossy(&body), &final_url);
+                        }
+                    }
+                })?;
+                let links =
+                    links::parse_html(&String::from_utf8_lossy(&response.body), &response.url);
                 to_candidates(links, name, url, None)
             }
             FindLinks::Path(path) => {
@@ -354,15 +364,16 @@ impl RegistryClient {
             url: RedactedUrl::new(base),
             reason: "the per-version URL cannot be built".into(),
         })?;
-        let (final_url, _, body) =
+        let response =
             self.http
-                .get_bytes(&url)
+                .get_cached(&url, None)
                 .await
                 .map_err(|source| RegistryError::Metadata {
                     package: package.to_string(),
                     url: RedactedUrl::new(&url),
                     source,
                 })?;
+        let (final_url, body) = (response.url, response.body);
         let invalid = |reason: String| RegistryError::InvalidJsonMetadata {
             package: package.to_string(),
             url: RedactedUrl::new(&final_url),
@@ -574,11 +585,8 @@ fn saved_name(candidate: &Candidate) -> String {
 }
 
 /// Whether a simple API answer is PEP 691 JSON.
-fn is_json(headers: &crate::http::HeaderMap, body: &[u8]) -> bool {
-    match headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
+fn is_json(content_type: Option<&str>, body: &[u8]) -> bool {
+    match content_type {
         Some(content_type) => content_type.to_ascii_lowercase().contains("json"),
         // `file://` pages have no headers: sniff.
         None => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
@@ -725,17 +733,13 @@ mod tests {
 
     #[test]
     fn json_sniffing() {
-        let empty = crate::http::HeaderMap::new();
-        assert!(is_json(&empty, b"  {\"files\": []}"));
-        assert!(!is_json(&empty, b"<html>"));
-        let mut headers = crate::http::HeaderMap::new();
-        headers.insert(
-            reqwest::header::CONTENT_TYPE,
-            "application/vnd.pypi.simple.v1+json".parse().unwrap(),
-        );
-        assert!(is_json(&headers, b"<html>"));
-        headers.insert(reqwest::header::CONTENT_TYPE, "text/html".parse().unwrap());
-        assert!(!is_json(&headers, b"{"));
+        assert!(is_json(None, b"  {\"files\": []}"));
+        assert!(!is_json(None, b"<html>"));
+        assert!(is_json(
+            Some("application/vnd.pypi.simple.v1+json"),
+            b"<html>"
+        ));
+        assert!(!is_json(Some("text/html"), b"{"));
     }
 
     #[tokio::test]
@@ -779,7 +783,12 @@ mod tests {
         assert_eq!(client.candidates(&name("demo")).await.unwrap().len(), 2);
         // Nothing answers: the offline error is reported, naming the URL.
         let err = client.candidates(&name("absent")).await.unwrap_err();
-        let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(
+            matches!(err, RegistryError::OfflineNotCached { .. }),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("`absent`"), "{text}");
         assert!(text.contains("pypi.org/pypi/absent/json"), "{text}");
         assert!(text.contains("offline"), "{text}");
 

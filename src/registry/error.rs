@@ -22,6 +22,16 @@ pub enum RegistryError {
         #[source]
         source: HttpError,
     },
+    /// `--offline` and the project page is not in the cache.
+    #[error(
+        "`{name}` is not in the cache and offline mode forbids fetching {url}; run the command once without `--offline`"
+    )]
+    OfflineNotCached {
+        /// The project.
+        name: PackageName,
+        /// The page that would have been fetched.
+        url: RedactedUrl,
+    },
     /// A project page is not valid JSON.
     #[error("the package index page for `{name}` at {url} is not valid JSON")]
     Parse {

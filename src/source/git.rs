@@ -343,12 +343,79 @@ impl GitCache {
             })
     }
 
+    /// Whether [`GitCache::working_copy`] can make `dest` a checkout of `fetched`, and
+    /// whether it would change anything: `dest` is missing, or a clean checkout of the same
+    /// repository at `previous` (the commit plonk installed), at the new commit, or at an
+    /// ancestor of it. Changes nothing.
+    pub fn check_working_copy(
+        &self,
+        fetched: &FetchedCommit,
+        dest: &Path,
+        previous: Option<&str>,
+    ) -> Result<bool, GitError> {
+        if !dest.exists() {
+            return Ok(true);
+        }
+        let url = &fetched.url;
+        let oid = Oid::from_str(&fetched.commit).map_err(|e| GitError::Local {
+            action: "read",
+            path: fetched.repo_dir.clone(),
+            source: GitCause::new(&e, url),
+        })?;
+        let repo = Repository::open(dest).map_err(|_| GitError::Foreign {
+            path: dest.to_path_buf(),
+            url: display_url(url),
+        })?;
+        let origin = repo
+            .find_remote("origin")
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string));
+        if origin.as_deref() != Some(url.as_str()) {
+            return Err(GitError::Foreign {
+                path: dest.to_path_buf(),
+                url: display_url(url),
+            });
+        }
+        let dirty = is_dirty(&repo).map_err(|e| GitError::Local {
+            action: "read the status of",
+            path: dest.to_path_buf(),
+            source: GitCause::new(&e, url),
+        })?;
+        if dirty {
+            return Err(GitError::Dirty {
+                path: dest.to_path_buf(),
+            });
+        }
+        let Some(head) = repo.head().ok().and_then(|h| h.target()) else {
+            return Ok(true);
+        };
+        if head == oid {
+            return Ok(false);
+        }
+        let recorded = previous.is_some_and(|p| p == head.to_string());
+        let cache = Repository::open_bare(&fetched.repo_dir).ok();
+        let ancestor = repo.graph_descendant_of(oid, head).unwrap_or(false)
+            || cache.is_some_and(|c| c.graph_descendant_of(oid, head).unwrap_or(false));
+        if recorded || ancestor {
+            Ok(true)
+        } else {
+            Err(GitError::Diverged {
+                path: dest.to_path_buf(),
+                head: head.to_string(),
+                url: display_url(url),
+                reference: fetched
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| "HEAD".to_string()),
+            })
+        }
+    }
+
     /// Makes `dest` a git working copy of `fetched` (an editable install's checkout, as pip
-    /// makes under `<venv>/src/`): created when missing, moved to the new commit when it is a
-    /// clean checkout of the same repository at `previous` (the commit plonk installed) or
-    /// at an ancestor of the new commit. The working copy is shallow (the commit without its
-    /// history) and its `origin` is the repository URL without credentials. Returns whether
-    /// anything changed.
+    /// makes under `<venv>/src/`): created when missing, moved to the new commit when
+    /// [`GitCache::check_working_copy`] allows it. The working copy is shallow (the commit
+    /// without its history) and its `origin` is the repository URL without credentials.
+    /// Returns whether anything changed.
     pub fn working_copy(
         &self,
         fetched: &FetchedCommit,
@@ -356,6 +423,9 @@ impl GitCache {
         previous: Option<&str>,
     ) -> Result<bool, GitError> {
         let _lock = lock(&self.root, &fetched.repo_dir)?;
+        if !self.check_working_copy(fetched, dest, previous)? {
+            return Ok(false);
+        }
         let url = &fetched.url;
         let local = |action: &'static str, path: &Path| {
             let url = url.clone();
@@ -366,51 +436,12 @@ impl GitCache {
                 source: GitCause::new(&e, &url),
             }
         };
-        let cache = Repository::open_bare(&fetched.repo_dir)
-            .map_err(local("open", &fetched.repo_dir))?;
+        let cache =
+            Repository::open_bare(&fetched.repo_dir).map_err(local("open", &fetched.repo_dir))?;
         let oid = Oid::from_str(&fetched.commit).map_err(local("read", &fetched.repo_dir))?;
         let existing = dest.exists();
         let repo = if existing {
-            let repo = Repository::open(dest).map_err(|_| GitError::Foreign {
-                path: dest.to_path_buf(),
-                url: display_url(url),
-            })?;
-            let origin = repo
-                .find_remote("origin")
-                .ok()
-                .and_then(|r| r.url().ok().map(str::to_string));
-            if origin.as_deref() != Some(url.as_str()) {
-                return Err(GitError::Foreign {
-                    path: dest.to_path_buf(),
-                    url: display_url(url),
-                });
-            }
-            if is_dirty(&repo).map_err(local("read the status of", dest))? {
-                return Err(GitError::Dirty {
-                    path: dest.to_path_buf(),
-                });
-            }
-            let head = repo.head().ok().and_then(|h| h.target());
-            if head == Some(oid) {
-                return Ok(false);
-            }
-            if let Some(head) = head {
-                let recorded = previous.is_some_and(|p| p == head.to_string());
-                let ancestor = repo.graph_descendant_of(oid, head).unwrap_or(false)
-                    || cache.graph_descendant_of(oid, head).unwrap_or(false);
-                if !recorded && !ancestor {
-                    return Err(GitError::Diverged {
-                        path: dest.to_path_buf(),
-                        head: head.to_string(),
-                        url: display_url(url),
-                        reference: fetched
-                            .reference
-                            .clone()
-                            .unwrap_or_else(|| "HEAD".to_string()),
-                    });
-                }
-            }
-            repo
+            Repository::open(dest).map_err(local("open", dest))?
         } else {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(|source| GitError::Io {
@@ -499,7 +530,10 @@ fn copy_commit(from: &Repository, to: &Repository, commit: Oid) -> Result<(), gi
             let tree = from.find_tree(oid)?;
             for entry in tree.iter() {
                 // Submodules are commits of other repositories: not copied.
-                if matches!(entry.kind(), Some(ObjectType::Tree) | Some(ObjectType::Blob)) {
+                if matches!(
+                    entry.kind(),
+                    Some(ObjectType::Tree) | Some(ObjectType::Blob)
+                ) {
                     stack.push(entry.id());
                 }
             }
@@ -666,8 +700,8 @@ fn pick(
             kind: RefKind::Other(reference.to_string()),
         });
     }
-    let is_hex = (4..=40).contains(&reference.len())
-        && reference.chars().all(|c| c.is_ascii_hexdigit());
+    let is_hex =
+        (4..=40).contains(&reference.len()) && reference.chars().all(|c| c.is_ascii_hexdigit());
     is_hex.then(|| Wanted::Commit(reference.to_ascii_lowercase()))
 }
 
@@ -681,14 +715,14 @@ fn fetch_into(
     let shown = display_url(url);
     let what = reference.unwrap_or("HEAD").to_string();
     let (heads, default_branch) = list_remote(repo, url)?;
-    let wanted = pick(&heads, default_branch.as_deref(), reference).ok_or_else(|| match reference
-    {
-        Some(r) => GitError::RefNotFound {
-            url: shown.clone(),
-            reference: r.to_string(),
-        },
-        None => GitError::NoHead { url: shown.clone() },
-    })?;
+    let wanted =
+        pick(&heads, default_branch.as_deref(), reference).ok_or_else(|| match reference {
+            Some(r) => GitError::RefNotFound {
+                url: shown.clone(),
+                reference: r.to_string(),
+            },
+            None => GitError::NoHead { url: shown.clone() },
+        })?;
     let shallow_ok = matches!(url.scheme(), "http" | "https" | "git");
     let fetch_err = |e: git2::Error| GitError::Fetch {
         url: shown.clone(),
@@ -738,7 +772,10 @@ fn fetch_into(
                 None => {
                     // A commit no ref names: fetch every branch and tag (whole history, since
                     // a shallow fetch only brings the tips), then look again.
-                    let specs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
+                    let specs = [
+                        "+refs/heads/*:refs/remotes/origin/*",
+                        "+refs/tags/*:refs/tags/*",
+                    ];
                     fetch_refspecs(repo, url, &specs, false).map_err(fetch_err)?;
                     fetched = true;
                     if lookup_commit(repo, &id).is_none() && repo.is_shallow() {
@@ -819,7 +856,9 @@ fn fetch_refspecs(
         // Servers that refuse shallow requests get a full fetch instead.
         match fetch_with_depth(repo, url, refspecs, Some(1)) {
             Ok(()) => return Ok(()),
-            Err(e) if e.class() == git2::ErrorClass::Net || e.code() == git2::ErrorCode::NotFound => {
+            Err(e)
+                if e.class() == git2::ErrorClass::Net || e.code() == git2::ErrorCode::NotFound =>
+            {
                 return Err(e);
             }
             Err(_) => {}
@@ -873,7 +912,10 @@ fn offline_lookup(
         }
         Some(r) => {
             let candidates = [
-                (format!("refs/remotes/origin/{r}"), RefKind::Branch(r.to_string())),
+                (
+                    format!("refs/remotes/origin/{r}"),
+                    RefKind::Branch(r.to_string()),
+                ),
                 (format!("refs/tags/{r}"), RefKind::Tag(r.to_string())),
             ];
             let found = candidates.into_iter().find_map(|(name, kind)| {
@@ -1055,7 +1097,9 @@ impl HttpStream {
     fn send(&mut self) -> std::io::Result<()> {
         let shown = display_url(&self.repo);
         if self.context.offline {
-            return Err(self.error(format!("plonk is offline (--offline) and cannot reach {shown}")));
+            return Err(self.error(format!(
+                "plonk is offline (--offline) and cannot reach {shown}"
+            )));
         }
         let mut url = Url::parse(&self.target).map_err(|e| self.error(e.to_string()))?;
         let credentials = credentials_for(&url, &self.context.netrc);
@@ -1270,7 +1314,12 @@ mod tests {
     fn refs_are_picked_like_pip() {
         let h = heads();
         match pick(&h, Some("refs/heads/main"), None) {
-            Some(Wanted::Ref { kind, oid: o, local, .. }) => {
+            Some(Wanted::Ref {
+                kind,
+                oid: o,
+                local,
+                ..
+            }) => {
                 assert_eq!(kind, RefKind::Branch("main".into()));
                 assert_eq!(o, oid(1));
                 assert_eq!(local, "refs/remotes/origin/main");
@@ -1283,7 +1332,12 @@ mod tests {
             Some(Wanted::Ref { kind: RefKind::Branch(b), .. }) if b == "main"
         ));
         match pick(&h, None, Some("v1")) {
-            Some(Wanted::Ref { kind, oid: o, commit, .. }) => {
+            Some(Wanted::Ref {
+                kind,
+                oid: o,
+                commit,
+                ..
+            }) => {
                 assert_eq!(kind, RefKind::Tag("v1".into()));
                 assert_eq!(o, oid(3));
                 assert_eq!(commit, Some(oid(4)));
@@ -1292,7 +1346,10 @@ mod tests {
         }
         assert!(matches!(
             pick(&h, None, Some("dev")),
-            Some(Wanted::Ref { kind: RefKind::Branch(_), .. })
+            Some(Wanted::Ref {
+                kind: RefKind::Branch(_),
+                ..
+            })
         ));
         match pick(&h, None, Some("refs/pull/7/head")) {
             Some(Wanted::Ref { local, kind, .. }) => {
@@ -1306,7 +1363,14 @@ mod tests {
             Some(Wanted::Commit("abcdef1".into()))
         );
         // Garbage, truncated and hostile refs name nothing.
-        for bad in ["nope", "", "abc", "refs/heads/../../x", "../main", "g123456"] {
+        for bad in [
+            "nope",
+            "",
+            "abc",
+            "refs/heads/../../x",
+            "../main",
+            "g123456",
+        ] {
             assert_eq!(pick(&h, None, Some(bad)), None, "{bad}");
         }
         assert_eq!(pick(&[], None, None), None);
@@ -1316,7 +1380,10 @@ mod tests {
     fn credentials_never_shown() {
         let url = Url::parse("https://tok3n:s3cret@example.org/org/repo.git").unwrap();
         let shown = display_url(&url);
-        assert!(!shown.contains("s3cret") && !shown.contains("tok3n"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("tok3n"),
+            "{shown}"
+        );
         let url = Url::parse("https://ghp_token123@example.org/r").unwrap();
         assert_eq!(display_url(&url), "https://****@example.org/r");
         assert_eq!(public_url(&url).as_str(), "https://example.org/r");
@@ -1407,7 +1474,10 @@ mod tests {
 
         let out = tmp.path().join("out");
         cache.export(&tag, &out).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("pkg/a.py")).unwrap(), "A = 1\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("pkg/a.py")).unwrap(),
+            "A = 1\n"
+        );
         assert!(!out.join(".git").exists());
 
         // Working copy: created at the tag's commit, then moved along the branch.
@@ -1415,10 +1485,15 @@ mod tests {
         assert!(cache.working_copy(&fetched, &wc, None).unwrap());
         assert_eq!(GitCache::head_of(&wc), Some(first.to_string()));
         assert!(!cache.working_copy(&fetched, &wc, None).unwrap());
-        assert!(cache
-            .working_copy(&moved, &wc, Some(&first.to_string()))
-            .unwrap());
-        assert_eq!(std::fs::read_to_string(wc.join("pkg/a.py")).unwrap(), "A = 2\n");
+        assert!(
+            cache
+                .working_copy(&moved, &wc, Some(&first.to_string()))
+                .unwrap()
+        );
+        assert_eq!(
+            std::fs::read_to_string(wc.join("pkg/a.py")).unwrap(),
+            "A = 2\n"
+        );
         // Local changes are never overwritten.
         std::fs::write(wc.join("pkg/a.py"), "mine\n").unwrap();
         let err = cache.working_copy(&fetched, &wc, None).unwrap_err();
@@ -1430,7 +1505,10 @@ mod tests {
         assert!(matches!(err, GitError::Foreign { .. }), "{err}");
 
         let err = cache.fetch(&url, Some("nope")).unwrap_err().to_string();
-        assert!(err.contains("`nope` is not a branch, tag or commit"), "{err}");
+        assert!(
+            err.contains("`nope` is not a branch, tag or commit"),
+            "{err}"
+        );
         let missing = Url::parse("file:///nonexistent/plonk/repo").unwrap();
         let err = cache.fetch(&missing, None).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
@@ -1530,7 +1608,10 @@ mod tests {
         assert!(moved.fetched);
         let out = tmp.path().join("out");
         cache.export(&moved, &out).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "three\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.txt")).unwrap(),
+            "three\n"
+        );
         // Credentials in the URL never reach a message.
         let secret = Url::parse(&format!(
             "{}/repo.git",

@@ -3,8 +3,10 @@
 mod support;
 
 mod harness;
+mod indexes;
 mod install;
 mod registry;
 mod remove;
-mod indexes;
 mod safety;
+mod sources;
+mod upgrade;

@@ -98,14 +98,23 @@ fn upgrade_killed_mid_replacement_keeps_the_old_version() {
         assert_killed(&out, fault);
         recover(&case);
         assert_same_tree(&before, &tree(&case));
-        assert_eq!(case.installed().get("chain-c").map(String::as_str), Some("1.0"));
+        assert_eq!(
+            case.installed().get("chain-c").map(String::as_str),
+            Some("1.0")
+        );
         assert_importable(&case);
     }
 }
 
 #[test]
 fn remove_killed_at_every_step_is_rolled_back() {
-    for fault in ["uninstall:1", "uninstall:2", "uninstalled:3", "receipt", "commit"] {
+    for fault in [
+        "uninstall:1",
+        "uninstall:2",
+        "uninstalled:3",
+        "receipt",
+        "commit",
+    ] {
         let case = Case::new(Api::Json);
         case.install(&["alpha"]).assert_success();
         let before = tree(&case);

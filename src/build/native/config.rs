@@ -213,7 +213,9 @@ pub(crate) fn version_from_file(contents: &str) -> Option<String> {
 fn normalize_version(text: &str) -> NResult<String> {
     match pep440_rs::Version::from_str(py_strip(text)) {
         Ok(version) => Ok(version.to_string()),
-        Err(_) => skip(format!("the version `{text}` is not a valid PEP 440 version")),
+        Err(_) => skip(format!(
+            "the version `{text}` is not a valid PEP 440 version"
+        )),
     }
 }
 
@@ -228,16 +230,22 @@ fn specifier_set(text: &str) -> NResult<(String, Vec<pep440_rs::VersionSpecifier
         }
         let probe = format!("a{item}");
         let Ok(req) = PyRequirement::parse(&probe) else {
-            return skip(format!("`requires-python` has an invalid specifier `{item}`"));
+            return skip(format!(
+                "`requires-python` has an invalid specifier `{item}`"
+            ));
         };
         let [spec] = req.specifiers.as_slice() else {
-            return skip(format!("`requires-python` has an invalid specifier `{item}`"));
+            return skip(format!(
+                "`requires-python` has an invalid specifier `{item}`"
+            ));
         };
         if spec.starts_with("===") {
             return skip("`requires-python` uses `===`");
         }
         let Ok(version_spec) = pep440_rs::VersionSpecifier::from_str(spec) else {
-            return skip(format!("`requires-python` has an invalid specifier `{item}`"));
+            return skip(format!(
+                "`requires-python` has an invalid specifier `{item}`"
+            ));
         };
         parsed.push(version_spec);
         items.insert(spec.clone());
@@ -260,7 +268,8 @@ fn default_tag(specs: &[pep440_rs::VersionSpecifier]) -> NResult<String> {
     }
     if majors.is_empty() {
         for major in [2, 3] {
-            if (0..100).any(|minor| (0..100).any(|patch| contains(format!("{major}.{minor}.{patch}"))))
+            if (0..100)
+                .any(|minor| (0..100).any(|patch| contains(format!("{major}.{minor}.{patch}"))))
             {
                 majors.push(format!("py{major}"));
             }
@@ -284,10 +293,14 @@ fn format_address(name: Option<&str>, email: &str) -> NResult<String> {
             })
     };
     let Some((local, domain)) = email.split_once('@') else {
-        return skip(format!("the e-mail address `{email}` is not of the form `user@domain`"));
+        return skip(format!(
+            "the e-mail address `{email}` is not of the form `user@domain`"
+        ));
     };
     if !atext(local) || !atext(domain) {
-        return skip(format!("the e-mail address `{email}` is not a plain address"));
+        return skip(format!(
+            "the e-mail address `{email}` is not a plain address"
+        ));
     }
     let Some(name) = name else {
         return Ok(email.to_string());
@@ -315,11 +328,16 @@ fn people(value: Option<&Value>, field: &str) -> NResult<(Vec<String>, Vec<Strin
         let person = as_table(person, field)?;
         let name = person.get("name").map(|v| as_str(v, field)).transpose()?;
         let email = person.get("email").map(|v| as_str(v, field)).transpose()?;
-        match (name.filter(|n| !n.is_empty()), email.filter(|e| !e.is_empty())) {
+        match (
+            name.filter(|n| !n.is_empty()),
+            email.filter(|e| !e.is_empty()),
+        ) {
             (Some(name), Some(email)) => emails.push(format_address(Some(name), email)?),
             (None, Some(email)) => emails.push(format_address(None, email)?),
             (Some(name), None) => names.push(name.to_string()),
-            (None, None) => return skip(format!("an entry of `{field}` has neither name nor email")),
+            (None, None) => {
+                return skip(format!("an entry of `{field}` has neither name nor email"));
+            }
         }
     }
     Ok((names, emails))
@@ -329,7 +347,9 @@ fn people(value: Option<&Value>, field: &str) -> NResult<(Vec<String>, Vec<Strin
 /// `?` and simple `[...]` classes, hidden names only matched by patterns starting with `.`).
 fn glob_files(tree: &Tree, pattern: &str) -> NResult<Vec<String>> {
     let Some(full) = tree.lexical(pattern) else {
-        return skip(format!("the license pattern `{pattern}` leaves the project"));
+        return skip(format!(
+            "the license pattern `{pattern}` leaves the project"
+        ));
     };
     let rel = full
         .strip_prefix(&tree.root_str)
@@ -463,8 +483,7 @@ pub(crate) fn load(tree: Tree) -> NResult<HatchProject> {
     let empty = Table::new();
     let tool = table_at(&doc, "tool", "tool")?.unwrap_or(&empty);
     let hatch = table_at(tool, "hatch", "tool.hatch")?.unwrap_or(&empty);
-    let metadata_config =
-        table_at(hatch, "metadata", "tool.hatch.metadata")?.unwrap_or(&empty);
+    let metadata_config = table_at(hatch, "metadata", "tool.hatch.metadata")?.unwrap_or(&empty);
 
     // PKG-INFO (building from an sdist): dynamic fields come from it.
     let mut project = project.clone();
@@ -521,7 +540,14 @@ pub(crate) fn load(tree: Tree) -> NResult<HatchProject> {
     }
     let dynamic_version = dynamic.iter().any(|f| f == "version");
 
-    let core = core_metadata(&tree, &project, hatch, metadata_config, dynamic_version, url_order)?;
+    let core = core_metadata(
+        &tree,
+        &project,
+        hatch,
+        metadata_config,
+        dynamic_version,
+        url_order,
+    )?;
     let build = build_config(&tree, hatch, &core)?;
     Ok(HatchProject { tree, core, build })
 }
@@ -581,8 +607,10 @@ fn substitute(
     if field == "optional-dependencies"
         && let Some(extras) = &fields.optional_dependencies
     {
-        let normalized: BTreeSet<String> =
-            extras.iter().map(|(e, _)| normalize_project_name(e)).collect();
+        let normalized: BTreeSet<String> = extras
+            .iter()
+            .map(|(e, _)| normalize_project_name(e))
+            .collect();
         if normalized.len() != extras.len() {
             return skip("PKG-INFO declares one extra under several spellings");
         }
@@ -862,7 +890,9 @@ fn optional_dependencies(
         for selected in inherited.get(option).into_iter().flatten() {
             resolve(selected, entries, inherited, visiting, done)?;
             let Some(extra) = entries.get(selected).cloned() else {
-                return skip(format!("the extra `{option}` requires an unknown extra `{selected}`"));
+                return skip(format!(
+                    "the extra `{option}` requires an unknown extra `{selected}`"
+                ));
             };
             entries.entry(option.to_string()).or_default().extend(extra);
         }
@@ -917,7 +947,9 @@ fn readme(tree: &Tree, value: Option<&Value>, core: &mut Core) -> NResult<()> {
                 None => return skip("`project.readme` has no `content-type`"),
             };
             if !["text/markdown", "text/x-rst", "text/plain"].contains(&content_type) {
-                return skip(format!("the readme content type `{content_type}` is not allowed"));
+                return skip(format!(
+                    "the readme content type `{content_type}` is not allowed"
+                ));
             }
             let contents = match (table.get("file"), table.get("text")) {
                 (Some(_), Some(_)) => return skip("`project.readme` has both `file` and `text`"),
@@ -927,7 +959,9 @@ fn readme(tree: &Tree, value: Option<&Value>, core: &mut Core) -> NResult<()> {
                         let charset = as_str(charset, "project.readme.charset")?;
                         let canonical = charset.to_lowercase().replace('_', "-");
                         if canonical != "utf-8" && canonical != "utf8" {
-                            return skip(format!("the readme charset `{charset}` is not supported"));
+                            return skip(format!(
+                                "the readme charset `{charset}` is not supported"
+                            ));
                         }
                     }
                     read_inside(file)?
@@ -950,7 +984,10 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
     let targets = table_at(global, "targets", "tool.hatch.build.targets")?.unwrap_or(&empty);
     let target = table_at(targets, "wheel", "tool.hatch.build.targets.wheel")?.unwrap_or(&empty);
 
-    for (table, prefix) in [(global, "tool.hatch.build"), (target, "tool.hatch.build.targets.wheel")] {
+    for (table, prefix) in [
+        (global, "tool.hatch.build"),
+        (target, "tool.hatch.build.targets.wheel"),
+    ] {
         if let Some(hooks) = table.get("hooks") {
             if !as_table(hooks, &format!("{prefix}.hooks"))?.is_empty() {
                 return skip(format!("`{prefix}.hooks` configures build hooks"));
@@ -960,7 +997,9 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
     for key in ["shared-data", "shared-scripts", "extra-metadata"] {
         if let Some(value) = target.get(key) {
             if !as_table(value, key)?.is_empty() {
-                return skip(format!("`tool.hatch.build.targets.wheel.{key}` is not supported"));
+                return skip(format!(
+                    "`tool.hatch.build.targets.wheel.{key}` is not supported"
+                ));
             }
         }
     }
@@ -1002,7 +1041,10 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
         ("exclude", pick_list("exclude")?),
         ("artifacts", pick_list("artifacts")?),
     ] {
-        if list.as_ref().is_some_and(|l| l.iter().any(String::is_empty)) {
+        if list
+            .as_ref()
+            .is_some_and(|l| l.iter().any(String::is_empty))
+        {
             return skip(format!("`{key}` has an empty pattern"));
         }
     }
@@ -1021,10 +1063,14 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
                 return skip("`force-include` has an empty path");
             }
             if source.starts_with('~') {
-                return skip(format!("the forced inclusion `{source}` is outside the project"));
+                return skip(format!(
+                    "the forced inclusion `{source}` is outside the project"
+                ));
             }
             let Some(absolute) = tree.lexical(source) else {
-                return skip(format!("the forced inclusion `{source}` is outside the project"));
+                return skip(format!(
+                    "the forced inclusion `{source}` is outside the project"
+                ));
             };
             let relative = absolute
                 .strip_prefix(&tree.root_str)
@@ -1070,7 +1116,11 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
     config.packages = packages;
 
     let only = only_include.unwrap_or(default_only_include);
-    let only = if only.is_empty() { config.packages.clone() } else { only };
+    let only = if only.is_empty() {
+        config.packages.clone()
+    } else {
+        only
+    };
     let mut seen = BTreeSet::new();
     let mut only_include = Vec::new();
     for entry in only {
@@ -1101,7 +1151,10 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
                 if source.is_empty() {
                     return skip("`sources` has an empty entry");
                 }
-                sources.insert(super::pyutil::normalize_relative_directory(source), String::new());
+                sources.insert(
+                    super::pyutil::normalize_relative_directory(source),
+                    String::new(),
+                );
             }
         }
         Some(Value::Table(map)) => {
@@ -1128,7 +1181,10 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
             if !source.is_empty()
                 && !sources.contains_key(&super::pyutil::normalize_relative_directory(package))
             {
-                sources.insert(super::pyutil::normalize_relative_directory(source), String::new());
+                sources.insert(
+                    super::pyutil::normalize_relative_directory(source),
+                    String::new(),
+                );
             }
         }
     }
@@ -1203,7 +1259,10 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(format_address(None, "hello@edly.io").unwrap(), "hello@edly.io");
+        assert_eq!(
+            format_address(None, "hello@edly.io").unwrap(),
+            "hello@edly.io"
+        );
         assert_eq!(
             format_address(Some("Edly"), "hello@edly.io").unwrap(),
             "Edly <hello@edly.io>"

@@ -34,9 +34,8 @@ impl GitIgnoreSpec {
         let mut patterns = Vec::new();
         for line in lines {
             if let Some((regex, include)) = pattern_to_regex(line.as_ref())? {
-                let regex = Regex::new(&regex).map_err(|err| {
-                    PatternError(format!("pattern {:?}: {err}", line.as_ref()))
-                })?;
+                let regex = Regex::new(&regex)
+                    .map_err(|err| PatternError(format!("pattern {:?}: {err}", line.as_ref())))?;
                 patterns.push(Pattern { regex, include });
             }
         }
@@ -323,7 +322,11 @@ mod tests {
             (&["*~"], "pkg/file~", true),
         ];
         for (patterns, path, expected) in rows {
-            assert_eq!(spec(patterns).match_file(path), *expected, "{patterns:?} {path}");
+            assert_eq!(
+                spec(patterns).match_file(path),
+                *expected,
+                "{patterns:?} {path}"
+            );
         }
     }
 

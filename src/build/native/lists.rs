@@ -213,13 +213,23 @@ mod tests {
                 "GPL-2.0-or-later WITH classpath-exception-2.0",
                 "GPL-2.0-or-later WITH Classpath-exception-2.0",
             ),
-            ("licenseref-Foo or LicenseRef-foo", "LicenseRef-Foo OR LicenseRef-Foo"),
+            (
+                "licenseref-Foo or LicenseRef-foo",
+                "LicenseRef-Foo OR LicenseRef-Foo",
+            ),
             ("Apache-2.0+", "Apache-2.0+"),
         ];
         for (input, expected) in ok {
             assert_eq!(canonicalize_license_expression(input).unwrap(), expected);
         }
-        for bad in ["", "(mit", "mit or", "Use-it-after-midnight", "mit with", "LicenseRef-+"] {
+        for bad in [
+            "",
+            "(mit",
+            "mit or",
+            "Use-it-after-midnight",
+            "mit with",
+            "LicenseRef-+",
+        ] {
             assert!(canonicalize_license_expression(bad).is_err(), "{bad}");
         }
     }

@@ -42,7 +42,10 @@ pub(crate) fn metadata_file(core: &Core) -> String {
         }
     }
     if !core.license_expression.is_empty() {
-        out.push_str(&format!("License-Expression: {}\n", core.license_expression));
+        out.push_str(&format!(
+            "License-Expression: {}\n",
+            core.license_expression
+        ));
     }
     for file in &core.license_files {
         out.push_str(&format!("License-File: {file}\n"));
@@ -180,7 +183,9 @@ Requires-Dist: y @ https://e/y.whl ; extra == 'dev'\nDescription-Content-Type: t
         );
         let mut multi = mfe();
         multi.license = "Line one\n\nLine three".into();
-        assert!(metadata_file(&multi).contains("License: Line one\n        \n        Line three\n"));
+        assert!(
+            metadata_file(&multi).contains("License: Line one\n        \n        Line three\n")
+        );
     }
 
     #[test]
@@ -190,7 +195,8 @@ Requires-Dist: y @ https://e/y.whl ; extra == 'dev'\nDescription-Content-Type: t
             entry_points_file(&core).unwrap(),
             "[tutor.plugin.v1]\nmfe = tutormfe.plugin\n"
         );
-        core.scripts.insert("tutor".into(), "tutor.commands.cli:main".into());
+        core.scripts
+            .insert("tutor".into(), "tutor.commands.cli:main".into());
         assert_eq!(
             entry_points_file(&core).unwrap(),
             "[console_scripts]\ntutor = tutor.commands.cli:main\n\n[tutor.plugin.v1]\nmfe = tutormfe.plugin\n"

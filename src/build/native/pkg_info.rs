@@ -316,9 +316,11 @@ Requires-Dist: tutor-mfe<23.0.0,>=22.0.0; extra == 'full'\nDescription-Content-T
                 .is_err()
         );
         assert!(
-            PkgInfo::parse("Name: a\nVersion: 1\nRequires-Dist: b; extra == 'x' and os_name == 'nt'\n")
-                .core_fields()
-                .is_err()
+            PkgInfo::parse(
+                "Name: a\nVersion: 1\nRequires-Dist: b; extra == 'x' and os_name == 'nt'\n"
+            )
+            .core_fields()
+            .is_err()
         );
         // A truncated file: headers only.
         let truncated = PkgInfo::parse("Name: a\nVersion: 1\nRequires-Di");

@@ -411,7 +411,10 @@ fn parse_marker_var(cur: &mut Cursor<'_>) -> Result<MarkerVar, String> {
         let value = &rest[1..1 + end];
         // Backslashes go through `ast.literal_eval` in packaging; line breaks and NUL fail.
         if value.contains(['\\', '\n', '\r', '\0']) {
-            return Err(format!("`{}`: unsupported marker string {value:?}", cur.text));
+            return Err(format!(
+                "`{}`: unsupported marker string {value:?}",
+                cur.text
+            ));
         }
         cur.pos += end + 2;
         return Ok(MarkerVar::Value(value.to_string()));
@@ -452,7 +455,11 @@ fn normalize_extra_item(lhs: MarkerVar, op: String, rhs: MarkerVar) -> MarkerEle
         (MarkerVar::Value(value), MarkerVar::Variable(var))
             if var == "extra" || var == "extras" || var == "dependency_groups" =>
         {
-            MarkerElem::Item(MarkerVar::Value(canon(&value)), op, MarkerVar::Variable(var))
+            MarkerElem::Item(
+                MarkerVar::Value(canon(&value)),
+                op,
+                MarkerVar::Variable(var),
+            )
         }
         (lhs, rhs) => MarkerElem::Item(lhs, op, rhs),
     }
@@ -525,9 +532,18 @@ mod tests {
                 "foo; python_version<'3.8' and (os_name==\"nt\" or sys_platform == \"win32\")",
                 "foo; python_version < '3.8' and (os_name == 'nt' or sys_platform == 'win32')",
             ),
-            ("foo; (python_version < \"3.8\")", "foo; python_version < '3.8'"),
-            ("foo; ((python_version < \"3.8\"))", "foo; python_version < '3.8'"),
-            ("foo; \"3.8\" > python_version", "foo; '3.8' > python_version"),
+            (
+                "foo; (python_version < \"3.8\")",
+                "foo; python_version < '3.8'",
+            ),
+            (
+                "foo; ((python_version < \"3.8\"))",
+                "foo; python_version < '3.8'",
+            ),
+            (
+                "foo; \"3.8\" > python_version",
+                "foo; '3.8' > python_version",
+            ),
             ("foo; extra==\"Dev_X\"", "foo; extra == 'dev-x'"),
             ("foo; os.name == \"nt\"", "foo; os_name == 'nt'"),
             (
@@ -561,9 +577,15 @@ mod tests {
                 "foo; python_version < \"3.8\" or python_version > \"3.10\" and os_name == \"nt\"",
                 "foo; python_version < '3.8' or python_version > '3.10' and os_name == 'nt'",
             ),
-            ("foo; platform_release == 'x'", "foo; platform_release == 'x'"),
+            (
+                "foo; platform_release == 'x'",
+                "foo; platform_release == 'x'",
+            ),
             ("foo>=1,>=1", "foo>=1"),
-            ("foo; python_version<\"3\"and os_name==\"nt\"", "foo; python_version < '3' and os_name == 'nt'"),
+            (
+                "foo; python_version<\"3\"and os_name==\"nt\"",
+                "foo; python_version < '3' and os_name == 'nt'",
+            ),
         ];
         for (input, expected) in rows {
             assert_eq!(hatchling(input).as_deref(), Ok(expected), "{input}");
@@ -572,8 +594,10 @@ mod tests {
 
     #[test]
     fn nested_groups_keep_parentheses() {
-        let req = PyRequirement::parse("a; os_name == 'x' and ((python_version < '3' or os_name == 'y'))")
-            .unwrap();
+        let req = PyRequirement::parse(
+            "a; os_name == 'x' and ((python_version < '3' or os_name == 'y'))",
+        )
+        .unwrap();
         assert_eq!(
             req.packaging_str().unwrap(),
             "a; os_name == \"x\" and (python_version < \"3\" or os_name == \"y\")"

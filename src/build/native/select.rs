@@ -276,7 +276,10 @@ pub(crate) fn select(project: &HatchProject) -> NResult<Vec<Included>> {
     for file in &files {
         let unsafe_path = file.dist.is_empty()
             || file.dist.starts_with('/')
-            || file.dist.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+            || file
+                .dist
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..");
         if unsafe_path {
             return Err(Refusal::skip(format!(
                 "`{}` would be shipped as the unsafe path `{}`",

@@ -184,9 +184,15 @@ mod tests {
         assert_eq!(tree.kind("pkg/a.py").unwrap(), Kind::File);
         assert_eq!(tree.kind("nope").unwrap(), Kind::Missing);
         assert_eq!(tree.read("pkg/inner").unwrap(), b"a");
-        assert!(matches!(tree.read("pkg/leak"), Err(Refusal::NotEligible(_))));
+        assert!(matches!(
+            tree.read("pkg/leak"),
+            Err(Refusal::NotEligible(_))
+        ));
         assert!(matches!(tree.read("../x"), Err(Refusal::NotEligible(_))));
-        assert!(matches!(tree.read("/etc/passwd"), Err(Refusal::NotEligible(_))));
+        assert!(matches!(
+            tree.read("/etc/passwd"),
+            Err(Refusal::NotEligible(_))
+        ));
         assert!(matches!(tree.list("pkg"), Err(Refusal::NotEligible(_))));
     }
 }

@@ -78,7 +78,11 @@ impl Writer {
 }
 
 /// Builds the wheel of `project` from `files` into `out_dir`.
-pub(crate) fn write(project: &HatchProject, files: &[Included], out_dir: &Path) -> NResult<PathBuf> {
+pub(crate) fn write(
+    project: &HatchProject,
+    files: &[Included],
+    out_dir: &Path,
+) -> NResult<PathBuf> {
     let failed = |action: &'static str, path: &Path, err: std::io::Error| {
         Refusal::Failed(BuildError::io(action, path, err))
     };
@@ -145,9 +149,11 @@ pub(crate) fn write(project: &HatchProject, files: &[Included], out_dir: &Path) 
         .last_modified_time(writer.time)
         .unix_permissions(0o644);
     let path = writer.path.clone();
-    let zip_err =
-        |err: zip::result::ZipError| failed("write", &path, std::io::Error::other(err));
-    writer.zip.start_file(record_name, options).map_err(zip_err)?;
+    let zip_err = |err: zip::result::ZipError| failed("write", &path, std::io::Error::other(err));
+    writer
+        .zip
+        .start_file(record_name, options)
+        .map_err(zip_err)?;
     writer
         .zip
         .write_all(record.as_bytes())

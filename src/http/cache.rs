@@ -1,0 +1,528 @@
+//! The HTTP response cache: stored answers of index pages with their freshness (Cache-Control
+//! `max-age` minus `Age`, `no-cache`, `no-store`) and validators (ETag, Last-Modified).
+//!
+//! One file per request (URL + `Accept`), named by the SHA-256 of both: a magic line, a JSON
+//! header line, then the body as received. Entries are written to a temporary file in the
+//! same folder and renamed into place, so processes sharing the cache never see a torn entry
+//! and two writers of the same entry both succeed (the last rename wins, both are complete).
+//! Anything unreadable is treated as absent and overwritten by the next fetch.
+//!
+//! This module is part of the HTTP edge and knows no other plonk module; the folder it works
+//! in is given by [`super::HttpOptions::cache_dir`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{self, HeaderMap};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::client::{Validators, hex};
+
+/// First line of every entry: the format, so a future layout is never misread.
+const MAGIC: &[u8] = b"plonk-http-cache-1\n";
+
+/// What the response headers allow a private cache to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// Seconds the response stays fresh, counted from when it was generated
+    /// (`Cache-Control: max-age`).
+    pub max_age: Option<u64>,
+    /// `no-store`: do not keep the response at all.
+    pub no_store: bool,
+    /// `no-cache`: keep it, but revalidate before every use.
+    pub no_cache: bool,
+    /// The `Age` header: how old the response already was when it arrived (CDNs).
+    pub age: u64,
+}
+
+impl CachePolicy {
+    /// The policy the response headers describe. Unknown directives are ignored; a malformed
+    /// `max-age` counts as absent (the response is then stale at once, so it is revalidated
+    /// rather than trusted).
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let mut policy = CachePolicy::default();
+        for value in headers.get_all(header::CACHE_CONTROL) {
+            let Ok(value) = value.to_str() else { continue };
+            for directive in value.split(',') {
+                let (name, argument) = match directive.split_once('=') {
+                    Some((name, argument)) => (name, Some(argument.trim().trim_matches('"'))),
+                    None => (directive, None),
+                };
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "max-age" => {
+                        // RFC 9111: with several max-age values the response is stale.
+                        let parsed = argument.and_then(|a| a.parse::<u64>().ok());
+                        policy.max_age = match (policy.max_age, parsed) {
+                            (None, Some(seconds)) => Some(seconds),
+                            _ => Some(0),
+                        };
+                    }
+                    "no-store" => policy.no_store = true,
+                    "no-cache" => policy.no_cache = true,
+                    _ => {}
+                }
+            }
+        }
+        policy.age = headers
+            .get(header::AGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        policy
+    }
+
+    /// Until when (Unix seconds) a response received at `now` may be used without asking.
+    pub fn fresh_until(&self, now: u64) -> Option<u64> {
+        if self.no_cache || self.no_store {
+            return None;
+        }
+        let lifetime = self.max_age?.checked_sub(self.age)?;
+        (lifetime > 0).then(|| now.saturating_add(lifetime))
+    }
+}
+
+/// The JSON header line of an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryHeader {
+    /// The URL after redirects, without credentials: relative links resolve against it.
+    pub url: String,
+    /// `Content-Type` of the response.
+    pub content_type: Option<String>,
+    /// `ETag`, for `If-None-Match`.
+    pub etag: Option<String>,
+    /// `Last-Modified`, for `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// Unix seconds when the response was stored or last revalidated.
+    pub stored_at: u64,
+    /// Unix seconds until which it is fresh; `None`: revalidate before use.
+    pub fresh_until: Option<u64>,
+}
+
+impl EntryHeader {
+    /// The header of a response received now.
+    pub fn new(url: &Url, headers: &HeaderMap, now: u64) -> Self {
+        let validators = Validators::from_headers(headers);
+        EntryHeader {
+            url: url.to_string(),
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+            stored_at: now,
+            fresh_until: CachePolicy::from_headers(headers).fresh_until(now),
+        }
+    }
+
+    /// After a 304: new freshness, and any validator the 304 sent replaces the old one.
+    pub fn revalidated(mut self, headers: &HeaderMap, now: u64) -> Self {
+        let fresher = Validators::from_headers(headers);
+        self.etag = fresher.etag.or(self.etag);
+        self.last_modified = fresher.last_modified.or(self.last_modified);
+        self.stored_at = now;
+        self.fresh_until = CachePolicy::from_headers(headers).fresh_until(now);
+        self
+    }
+
+    /// Whether the entry may be used at `now` without asking the server.
+    pub fn is_fresh(&self, now: u64) -> bool {
+        self.fresh_until.is_some_and(|until| now < until)
+    }
+
+    /// The validators for a conditional request.
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+}
+
+/// One stored response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its header.
+    pub header: EntryHeader,
+    /// The body as received.
+    pub body: Vec<u8>,
+}
+
+impl Entry {
+    /// Serialize: magic line, JSON header line, body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serializing a struct of strings and integers cannot fail.
+        let header = serde_json::to_vec(&self.header).unwrap_or_default();
+        let mut out = Vec::with_capacity(MAGIC.len() + header.len() + 1 + self.body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&header);
+        out.push(b'\n');
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Parse what [`Entry::to_bytes`] wrote; `None` for anything else (garbage, truncation,
+    /// another format), which the caller treats as a cache miss.
+    pub fn from_bytes(mut bytes: Vec<u8>) -> Option<Self> {
+        if !bytes.starts_with(MAGIC) {
+            return None;
+        }
+        let rest = &bytes[MAGIC.len()..];
+        let newline = rest.iter().position(|b| *b == b'\n')?;
+        let header: EntryHeader = serde_json::from_slice(&rest[..newline]).ok()?;
+        Url::parse(&header.url).ok()?;
+        let body_start = MAGIC.len() + newline + 1;
+        // Reuse the buffer: bodies reach megabytes (PyPI JSON pages).
+        bytes.drain(..body_start);
+        Some(Entry {
+            header,
+            body: bytes,
+        })
+    }
+}
+
+/// Where the answer to a cached GET came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    /// The stored copy was fresh: no request was made.
+    Fresh,
+    /// The server answered 304: the stored copy was reused.
+    Revalidated,
+    /// A full response was received (and stored, unless `no-store`).
+    Fetched,
+    /// Offline: the stored copy was used although it may be stale.
+    Offline,
+    /// Not cacheable here (`file://`, or no cache folder): fetched directly.
+    Uncached,
+}
+
+/// A response from [`super::HttpClient::get_cached`].
+#[derive(Debug, Clone)]
+pub struct CachedResponse {
+    /// The URL after redirects, without credentials.
+    pub url: Url,
+    /// `Content-Type`, if known.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Where it came from.
+    pub status: CacheStatus,
+}
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The entry file for `url` asked with `accept` in `dir`.
+pub fn entry_path(dir: &Path, url: &Url, accept: Option<&str>) -> PathBuf {
+    let mut hasher = Sha256::new();
+    for part in [url.as_str(), accept.unwrap_or("")] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    dir.join(hex(&hasher.finalize()))
+}
+
+/// Read an entry; `None` when missing or unreadable.
+pub fn read(path: &Path) -> Option<Entry> {
+    std::fs::read(path).ok().and_then(Entry::from_bytes)
+}
+
+/// Write an entry atomically (temporary file in the same folder, then rename).
+pub fn write(path: &Path, entry: &Entry) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    temp.write_all(&entry.to_bytes())?;
+    temp.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn policy_rows() {
+        let rows: &[(&[(&str, &str)], Option<u64>)] = &[
+            (&[("cache-control", "max-age=900, public")], Some(1900)),
+            (
+                &[("cache-control", "max-age=900"), ("age", "100")],
+                Some(1800),
+            ),
+            (&[("cache-control", "max-age=900"), ("age", "900")], None),
+            (&[("cache-control", "max-age=900"), ("age", "5000")], None),
+            (&[("cache-control", "max-age=\"60\"")], Some(1060)),
+            (&[("cache-control", "MAX-AGE=60")], Some(1060)),
+            (&[("cache-control", "max-age=60, no-cache")], None),
+            (&[("cache-control", "no-store, max-age=60")], None),
+            (&[("cache-control", "max-age=60, max-age=70")], None),
+            (&[("cache-control", "max-age=-1")], None),
+            (&[("cache-control", "max-age=lots")], None),
+            (
+                &[("cache-control", "max-age=60"), ("age", "garbage")],
+                Some(1060),
+            ),
+            (&[("cache-control", ",,,=,max-age")], None),
+            (&[], None),
+        ];
+        for (pairs, expected) in rows {
+            let policy = CachePolicy::from_headers(&headers(pairs));
+            assert_eq!(policy.fresh_until(1000), *expected, "{pairs:?}");
+        }
+        let policy = CachePolicy::from_headers(&headers(&[("cache-control", "no-store")]));
+        assert!(policy.no_store);
+    }
+
+    #[test]
+    fn entry_round_trip_and_garbage() {
+        let url = Url::parse("https://pypi.org/pypi/tutor/json").unwrap();
+        let h = headers(&[
+            ("cache-control", "max-age=900"),
+            ("etag", "\"abc\""),
+            ("last-modified", "Tue, 01 Jan 2030 00:00:00 GMT"),
+            ("content-type", "application/json"),
+        ]);
+        let entry = Entry {
+            header: EntryHeader::new(&url, &h, 1000),
+            body: b"{\"x\":\n1}".to_vec(),
+        };
+        assert_eq!(entry.header.fresh_until, Some(1900));
+        assert!(entry.header.is_fresh(1899));
+        assert!(!entry.header.is_fresh(1900));
+        let bytes = entry.to_bytes();
+        assert_eq!(Entry::from_bytes(bytes.clone()).unwrap(), entry);
+        // Garbage, truncation, other formats: a miss, never a panic.
+        let garbage: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"garbage".to_vec(),
+            MAGIC.to_vec(),
+            [MAGIC, b"{not json}\nbody"].concat(),
+            [MAGIC, b"{\"url\":\"x\"}\n"].concat(),
+            [MAGIC, br#"{"url":"not a url","content_type":null,"etag":null,"last_modified":null,"stored_at":1,"fresh_until":null}"#, b"\n"].concat(),
+            bytes[..MAGIC.len() + 10].to_vec(),
+        ];
+        for bad in garbage {
+            assert!(Entry::from_bytes(bad.clone()).is_none(), "{bad:?}");
+        }
+        // A 304 refreshes freshness and keeps validators it does not replace.
+        let after = entry.header.clone().revalidated(
+            &headers(&[("cache-control", "max-age=10"), ("etag", "\"new\"")]),
+            5000,
+        );
+        assert_eq!(after.fresh_until, Some(5010));
+        assert_eq!(after.etag.as_deref(), Some("\"new\""));
+        assert_eq!(
+            after.last_modified.as_deref(),
+            Some("Tue, 01 Jan 2030 00:00:00 GMT")
+        );
+    }
+
+    #[test]
+    fn write_is_atomic_and_keyed_by_accept() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Url::parse("https://h/simple/a/").unwrap();
+        let json = entry_path(dir.path(), &url, Some("application/json"));
+        let html = entry_path(dir.path(), &url, Some("text/html"));
+        assert_ne!(json, html);
+        assert_eq!(json, entry_path(dir.path(), &url, Some("application/json")));
+        let entry = Entry {
+            header: EntryHeader::new(&url, &HeaderMap::new(), 1),
+            body: b"one".to_vec(),
+        };
+        write(&json, &entry).unwrap();
+        let second = Entry {
+            body: b"two".to_vec(),
+            ..entry
+        };
+        write(&json, &second).unwrap();
+        assert_eq!(read(&json).unwrap().body, b"two");
+        assert!(read(&html).is_none());
+        // Only the entry is left: no temporary file.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A loopback server answering every GET with `body`, `Cache-Control: <cache_control>`
+    /// and an ETag, or 304 when `If-None-Match` matches; it logs each request's
+    /// `If-None-Match` (empty string when absent).
+    struct Server {
+        url: Url,
+        log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    impl Server {
+        async fn start(cache_control: &'static str, body: &'static str) -> Server {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = Url::parse(&format!(
+                "http://{}/pypi/demo/json",
+                listener.local_addr().unwrap()
+            ))
+            .unwrap();
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let served = log.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut stream, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let log = served.clone();
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        let mut chunk = [0u8; 1024];
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let n = stream.read(&mut chunk).await.unwrap_or(0);
+                            if n == 0 {
+                                return;
+                            }
+                            buf.extend_from_slice(&chunk[..n]);
+                        }
+                        let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                        let inm = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("if-none-match:"))
+                            .map(|v| v.trim().to_string())
+                            .unwrap_or_default();
+                        log.lock().unwrap().push(inm.clone());
+                        let etag = "\"v1\"";
+                        let response = if inm == etag {
+                            format!(
+                                "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nCache-Control: {cache_control}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            )
+                        } else {
+                            format!(
+                                "HTTP/1.1 200 OK\r\nETag: {etag}\r\nCache-Control: {cache_control}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            )
+                        };
+                        let _ = stream.write_all(response.as_bytes()).await;
+                        let _ = stream.shutdown().await;
+                    });
+                }
+            });
+            Server { url, log }
+        }
+
+        fn requests(&self) -> Vec<String> {
+            self.log.lock().unwrap().clone()
+        }
+    }
+
+    fn client(dir: &Path, offline: bool, refresh: bool) -> super::super::HttpClient {
+        super::super::HttpClient::new(super::super::HttpOptions {
+            cache_dir: Some(dir.to_path_buf()),
+            offline,
+            refresh,
+            retries: 0,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn fresh_answers_need_no_request() {
+        let server = Server::start("max-age=900", "{\"a\":1}").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        let first = http.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(first.status, CacheStatus::Fetched);
+        assert_eq!(first.body, b"{\"a\":1}");
+        assert_eq!(first.content_type.as_deref(), Some("application/json"));
+        let second = http.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(second.status, CacheStatus::Fresh);
+        assert_eq!(second.body, first.body);
+        assert_eq!(second.url, first.url);
+        assert_eq!(server.requests().len(), 1);
+
+        // --refresh revalidates a fresh entry; the 304 reuses the stored body.
+        let refreshing = client(dir.path(), false, true);
+        let third = refreshing.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(third.status, CacheStatus::Revalidated);
+        assert_eq!(third.body, first.body);
+        assert_eq!(server.requests(), ["", "\"v1\""]);
+    }
+
+    #[tokio::test]
+    async fn stale_answers_are_revalidated_then_used_offline() {
+        let server = Server::start("max-age=0", "[1, 2]").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        assert_eq!(
+            http.get_cached(&server.url, None).await.unwrap().status,
+            CacheStatus::Fetched
+        );
+        let again = http.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(again.status, CacheStatus::Revalidated);
+        assert_eq!(again.body, b"[1, 2]");
+        assert_eq!(server.requests(), ["", "\"v1\""]);
+
+        // Offline: the stale entry is used without a request; a missing one is an error.
+        let offline = client(dir.path(), true, true);
+        let used = offline.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(used.status, CacheStatus::Offline);
+        assert_eq!(used.body, b"[1, 2]");
+        assert_eq!(server.requests().len(), 2);
+        let other = server.url.join("/pypi/other/json").unwrap();
+        let err = offline.get_cached(&other, None).await.unwrap_err();
+        assert!(err.is_offline(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn garbage_entries_are_ignored_and_replaced() {
+        let server = Server::start("max-age=900", "ok").await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = entry_path(dir.path(), &server.url, None);
+        std::fs::write(&path, b"plonk-http-cache-1\n{broken").unwrap();
+        let http = client(dir.path(), false, false);
+        let got = http.get_cached(&server.url, None).await.unwrap();
+        assert_eq!(got.status, CacheStatus::Fetched);
+        assert_eq!(got.body, b"ok");
+        // The request was unconditional, and the entry was rewritten.
+        assert_eq!(server.requests(), [""]);
+        assert_eq!(read(&path).unwrap().body, b"ok");
+        // Offline with garbage only: an offline error, not a panic.
+        std::fs::write(&path, b"\xff\xfe").unwrap();
+        let err = client(dir.path(), true, false)
+            .get_cached(&server.url, None)
+            .await
+            .unwrap_err();
+        assert!(err.is_offline());
+    }
+
+    #[tokio::test]
+    async fn no_store_is_not_kept_and_files_bypass_the_cache() {
+        let server = Server::start("no-store", "secret").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        assert_eq!(
+            http.get_cached(&server.url, None).await.unwrap().status,
+            CacheStatus::Fetched
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let file = dir.path().join("page.html");
+        std::fs::write(&file, b"<a>").unwrap();
+        let url = Url::from_file_path(&file).unwrap();
+        let got = http.get_cached(&url, None).await.unwrap();
+        assert_eq!(got.status, CacheStatus::Uncached);
+        assert_eq!(got.body, b"<a>");
+    }
+}

@@ -1,0 +1,1 @@
+//! `plonk mirror`.
