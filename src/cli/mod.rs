@@ -4,6 +4,7 @@
 pub mod args;
 pub mod commands;
 pub mod indexes;
+pub mod mirror;
 pub mod printer;
 pub mod settings;
 
@@ -102,6 +103,6 @@ async fn run(command: Command, settings: &Settings, printer: &Arc<Printer>) -> C
         Command::Search { pattern } => indexes::search(pattern, settings, printer).await,
         Command::Show { name } => indexes::show(name, settings, printer).await,
         Command::List { enabled } => indexes::list(enabled, settings, printer).await,
-        _ => Err("this command is not available yet".into()),
+        Command::Mirror(args) => mirror::mirror(args, settings, printer).await,
     }
 }

@@ -50,6 +50,25 @@ pub fn install_unpacked(
     install_unpacked_into(unpacked, &InstallTarget::from(env), opts)
 }
 
+/// Install `wheel` into `env` from its unpacked copy in the cache when there is one (hard
+/// links), else from the archive. A copy found damaged (files missing from the cache) is
+/// given up for the archive: the failed attempt has been rolled back, so nothing is lost.
+pub fn install_wheel_prepared(
+    wheel: &Path,
+    unpacked: Option<&UnpackedWheel>,
+    env: &PythonEnvironment,
+    opts: &InstallOptions,
+) -> Result<InstalledWheel, InstallError> {
+    if let Some(unpacked) = unpacked {
+        match install_unpacked(unpacked, env, opts) {
+            Err(InstallError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            result => return result,
+        }
+    }
+    install_wheel(wheel, env, opts)
+}
+
 impl From<InstalledWheel> for InstalledDist {
     fn from(installed: InstalledWheel) -> Self {
         InstalledDist {

@@ -170,6 +170,10 @@ pub fn unpack_cached(
     fs::write(&manifest_path, json).map_err(|e| InstallError::io("write", &manifest_path, e))?;
 
     if fs::symlink_metadata(&entry).is_ok() {
+        // Another process may have replaced the broken entry meanwhile.
+        if let Some(found) = open_entry(&entry, wheel, &filename) {
+            return Ok(found);
+        }
         // A broken entry (open_entry refused it): move it aside, then delete it.
         let trash = tempfile::Builder::new()
             .prefix(".tmp-")

@@ -15,6 +15,7 @@ use crate::build::{self, BuildEnv};
 use crate::cache::Cache;
 use crate::dist::{DistFilename, Metadata, PackageName, Requirement, Version};
 use crate::environment::{InstalledDist, Interpreter, PythonEnvironment};
+use crate::install::UnpackedWheel;
 use crate::ops::error::FetchError;
 use crate::ops::{ProgressKind, Reporter};
 use crate::registry::{Candidate, RegistryClient};
@@ -37,6 +38,9 @@ pub struct WheelReady {
     /// The index file it came from (a wheel, or the sdist it was built from); None for
     /// wheels plonk made itself.
     pub origin: Option<Candidate>,
+    /// Its verified unpacked copy in the cache, which installs hard-link from; `None` when
+    /// it could not be made (the install then reads the archive and reports any error).
+    pub unpacked: Option<UnpackedWheel>,
 }
 
 /// Counters for the closing summary.
@@ -82,6 +86,9 @@ pub struct Fetcher {
     prefetched: Mutex<std::collections::HashSet<PackageName>>,
     prefetch_slots: tokio::sync::Semaphore,
     no_metadata_prefetch: std::collections::HashSet<PackageName>,
+    /// Whether the cache's unpacked wheels can be hard-linked into the target environment,
+    /// probed once (and shared with nested fetchers, so the notice is given once).
+    links: Arc<std::sync::OnceLock<bool>>,
     /// Summary counters.
     pub stats: FetchStats,
 }
@@ -118,6 +125,7 @@ impl Fetcher {
             prefetched: Mutex::default(),
             prefetch_slots: tokio::sync::Semaphore::new(PREFETCH_CONCURRENCY),
             no_metadata_prefetch: Default::default(),
+            links: Arc::default(),
             stats: FetchStats::default(),
         }
     }
@@ -502,22 +510,77 @@ impl Fetcher {
         match &file.filename {
             DistFilename::Wheel(_) => {
                 let path = self.download(&file, "wheels-v1").await?;
+                let unpacked = self.unpack(&path, file.sha256.as_deref()).await;
                 Ok(WheelReady {
                     path,
                     built: false,
                     origin: Some(file),
+                    unpacked,
                 })
             }
             DistFilename::Sdist(_) => {
                 let sdist = self.sdist(&file).await?;
                 let path = self.build_sdist(name, version, &sdist).await?;
+                let unpacked = self.unpack(&path, None).await;
                 Ok(WheelReady {
                     path,
                     built: true,
                     origin: Some(file),
+                    unpacked,
                 })
             }
         }
+    }
+
+    /// A wheel plonk made or found itself (git checkouts, single files, local paths), made
+    /// ready like the others: unpacked into the cache for linking.
+    pub async fn local_wheel(&self, path: &Path) -> WheelReady {
+        WheelReady {
+            path: path.to_path_buf(),
+            built: false,
+            origin: None,
+            unpacked: self.unpack(path, None).await,
+        }
+    }
+
+    /// The verified unpacked copy of `wheel` in the cache (made now if missing), keyed by its
+    /// sha256 (`sha256`, or hashed here). Runs on the blocking pool, so the wheels of one
+    /// install unpack in parallel, before the environment is locked. `None` on any failure:
+    /// the install then works from the archive and reports the real error, if any.
+    async fn unpack(&self, wheel: &Path, sha256: Option<&str>) -> Option<UnpackedWheel> {
+        let bucket = self.cache.bucket(crate::cache::UNPACKED_BUCKET);
+        let wheel = wheel.to_path_buf();
+        let sha256 = sha256.map(str::to_string);
+        let env_root = self.interpreter.sys_prefix.clone();
+        let links = Arc::clone(&self.links);
+        let reporter = Arc::clone(&self.reporter);
+        let result = tokio::task::spawn_blocking(move || {
+            let key = match sha256 {
+                Some(sha) => sha,
+                None => crate::dist::sha256_hex(&std::fs::read(&wheel).ok()?),
+            };
+            let unpacked = crate::install::unpack_cached(&wheel, &bucket, &key);
+            links.get_or_init(|| {
+                let possible = crate::install::links_possible(&bucket, &env_root);
+                if !possible {
+                    reporter.info(&format!(
+                        "the cache ({}) cannot be hard-linked into {} (another filesystem?): files are copied instead",
+                        bucket.display(),
+                        env_root.display()
+                    ));
+                }
+                possible
+            });
+            match unpacked {
+                Ok(unpacked) => Some(unpacked),
+                Err(err) => {
+                    reporter.detail(&format!("could not unpack {} into the cache: {err}", wheel.display()));
+                    None
+                }
+            }
+        })
+        .await;
+        result.ok().flatten()
     }
 
     /// Builds a wheel from a local sdist, reusing a wheel built earlier from the same bytes.
@@ -676,6 +739,7 @@ impl Fetcher {
             prefetched: Mutex::default(),
             prefetch_slots: tokio::sync::Semaphore::new(PREFETCH_CONCURRENCY),
             no_metadata_prefetch: Default::default(),
+            links: Arc::clone(&self.links),
             stats: FetchStats::default(),
         })
     }
@@ -963,8 +1027,96 @@ impl BuildEnv for NestedBuildEnv {
         };
         for wheel in wheels {
             let wheel = wheel.map_err(SharedError)?;
-            crate::install::install_wheel(&wheel.path, env, &options)?;
+            crate::install::install_wheel_prepared(
+                &wheel.path,
+                wheel.unpacked.as_ref(),
+                env,
+                &options,
+            )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn candidate(url: &str, sha256: Option<&str>) -> Candidate {
+        let name = PackageName::from_str("demo").unwrap();
+        Candidate {
+            name: name.clone(),
+            version: Version::from_str("1.0").unwrap(),
+            filename: DistFilename::parse("demo-1.0-py3-none-any.whl", Some(&name)).unwrap(),
+            url: url::Url::parse(url).unwrap(),
+            sha256: sha256.map(str::to_string),
+            requires_python: None,
+            yanked: false,
+            size: None,
+            index: url::Url::parse("https://h/simple/").unwrap(),
+        }
+    }
+
+    #[test]
+    fn cached_metadata_reads_back_the_same() {
+        let text = "Metadata-Version: 2.3\nName: Demo_Pkg\nVersion: 1.0.post1\n\
+            Summary: A demo\nAuthor: Ann\nAuthor-email: ann@example.org\n\
+            Home-page: https://example.org\nRequires-Python: >=3.9,<4\n\
+            Requires-Dist: tutor<23,>=22.0.0\n\
+            Requires-Dist: click[extra]>=8; python_version >= \"3.10\" and extra == \"cli\"\n\
+            Requires-Dist: pkg @ https://example.org/pkg-1.0.tar.gz\n\
+            Provides-Extra: cli\nDynamic: Requires-Dist\nClassifier: Framework :: Tutor\n\
+            Project-URL: Source, https://example.org/src\nLicense: MIT\n\nLong\ndescription\n";
+        let original = Metadata::parse(text.as_bytes()).unwrap();
+        let back = Metadata::parse(&metadata_to_bytes(&original)).unwrap();
+        assert_eq!(
+            back,
+            Metadata {
+                license: None,
+                description: None,
+                ..original.clone()
+            }
+        );
+        // Metadata from a JSON API (no Metadata-Version) and free text with newlines.
+        let mut json = Metadata::new(original.name.clone(), original.version.clone());
+        json.summary = Some("two\nlines".into());
+        json.requires_dist = original.requires_dist.clone();
+        let back = Metadata::parse(&metadata_to_bytes(&json)).unwrap();
+        assert_eq!(back.summary.as_deref(), Some("two lines"));
+        assert_eq!(back.metadata_version, "");
+        assert_eq!(back.requires_dist, json.requires_dist);
+    }
+
+    #[test]
+    fn metadata_cache_keys() {
+        let cache = Cache::new("/c");
+        let sha = "AB".repeat(32);
+        let rows = [
+            (
+                candidate("https://h/demo.whl", Some(&sha)),
+                Some(format!("/c/metadata-v1/{}", sha.to_lowercase())),
+            ),
+            (candidate("https://h/demo.whl", Some("../../x")), None),
+            (candidate("https://h/demo.whl", Some("")), None),
+            (candidate("file:///tmp/demo.whl", None), None),
+        ];
+        for (file, expected) in rows {
+            let path = metadata_cache_path(&cache, &file);
+            assert_eq!(path, expected.map(PathBuf::from), "{:?}", file.sha256);
+        }
+        // Remote files without a hash are keyed by URL: distinct, inside the bucket.
+        let a = metadata_cache_path(&cache, &candidate("https://h/a.whl", None)).unwrap();
+        let b = metadata_cache_path(&cache, &candidate("https://h/b.whl", None)).unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("/c/metadata-v1"));
+        // Unreadable or garbage entries are misses.
+        let dir = tempfile::tempdir().unwrap();
+        let entry = dir.path().join("entry");
+        assert!(read_cached_metadata(&entry).is_none());
+        std::fs::write(&entry, b"\xff\xfegarbage").unwrap();
+        assert!(read_cached_metadata(&entry).is_none());
+        std::fs::write(&entry, b"Name: x\n").unwrap();
+        assert!(read_cached_metadata(&entry).is_none());
     }
 }

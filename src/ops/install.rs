@@ -357,11 +357,7 @@ pub async fn install(
             let local = local_wheels.get(name).map(|w| (*w).clone());
             async move {
                 let result = match local {
-                    Some(local) => Ok(WheelReady {
-                        path: local.path.clone(),
-                        built: false,
-                        origin: None,
-                    }),
+                    Some(local) => Ok(fetcher.local_wheel(&local.path).await),
                     None => fetcher.wheel(name, version).await.map_err(SharedError),
                 };
                 (name.clone(), version.clone(), result)
@@ -403,6 +399,11 @@ pub async fn install(
         .iter()
         .map(|(k, v)| (k.clone(), (*v).clone()))
         .collect();
+    let reinstall = if opts.reinstall {
+        requested.clone()
+    } else {
+        BTreeSet::new()
+    };
     let apply = ApplyInput {
         env: env.clone(),
         ready,
@@ -427,6 +428,7 @@ pub async fn install(
             })
             .collect(),
         compile: opts.compile,
+        reinstall,
         lock_timeout: ws.lock_timeout,
         faults: ws.faults.clone(),
         reporter: Arc::clone(&reporter),
@@ -464,6 +466,8 @@ struct ApplyInput {
     /// name → the packages that require it.
     resolution_required_by: BTreeMap<PackageName, BTreeSet<PackageName>>,
     compile: bool,
+    /// Requested names to reinstall even when present (`--reinstall`).
+    reinstall: BTreeSet<PackageName>,
     lock_timeout: Option<Duration>,
     faults: FaultPlan,
     reporter: Arc<dyn Reporter>,
@@ -488,9 +492,20 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
         &format!("{} packages", input.ready.len()),
         None,
     );
+    // Another plonk may have changed the environment between our planning and this lock:
+    // apply the plan to what is there now. A distribution it installed at the version we
+    // want stays as it is; one at another version is what we replace.
+    let current: HashMap<PackageName, InstalledDist> = env
+        .installed()?
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
     let result = (|| -> Result<(), OpsError> {
         for (name, version, wheel) in &input.ready {
-            let old = input.installed.get(name);
+            let old = current.get(name);
+            if old.is_some_and(|o| &o.version == version && !input.reinstall.contains(name)) {
+                continue;
+            }
             if let Some(old) = old {
                 tx.uninstall(env, old).map_err(|source| OpsError::Other {
                     message: format!(
@@ -511,13 +526,12 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
                 installer: "plonk".to_string(),
             };
             tx.point("install");
-            install::install_wheel(&wheel.path, env, &options).map_err(|source| {
-                OpsError::Install {
+            install::install_wheel_prepared(&wheel.path, wheel.unpacked.as_ref(), env, &options)
+                .map_err(|source| OpsError::Install {
                     package: format!("{name}=={version}"),
                     env: env.root.clone(),
                     source,
-                }
-            })?;
+                })?;
             count += 1;
         }
         Ok(())

@@ -164,8 +164,8 @@ pub enum Prepared {
     },
     /// A wheel to install, with the editable checkout to write after the install.
     Wheel {
-        /// The wheel.
-        wheel: LocalWheel,
+        /// The wheel (boxed: it carries the whole metadata).
+        wheel: Box<LocalWheel>,
         /// For an editable git source.
         checkout: Option<PendingCheckout>,
         /// The plugin names of its `tutor.plugin.v1`/`v0` entry points.
@@ -384,13 +384,13 @@ impl Sources {
             );
             direct_url.subdirectory = source.subdirectory.clone();
             return Ok(Prepared::Wheel {
-                wheel: LocalWheel {
+                wheel: Box::new(LocalWheel {
                     path: built,
                     metadata,
                     direct_url: Some(direct_url),
                     sha256: None,
                     commit: Some(fetched.commit.clone()),
-                },
+                }),
                 checkout: None,
                 plugins,
             });
@@ -437,13 +437,13 @@ impl Sources {
             .map(|u| u.to_string().trim_end_matches('/').to_string())
             .unwrap_or_else(|_| format!("file://{}", install_dir.display()));
         Ok(Prepared::Wheel {
-            wheel: LocalWheel {
+            wheel: Box::new(LocalWheel {
                 path: editable.path,
                 metadata: metadata.clone(),
                 direct_url: Some(DirectUrl::dir(url, true)),
                 sha256: None,
                 commit: Some(fetched.commit.clone()),
-            },
+            }),
             checkout: Some(PendingCheckout {
                 fetched,
                 dest,
@@ -551,13 +551,13 @@ impl Sources {
                     .map_err(|e| SourcesError::Join(e.to_string()))??
                 };
                 Ok(Prepared::Wheel {
-                    wheel: LocalWheel {
+                    wheel: Box::new(LocalWheel {
                         path: written.path,
                         metadata: Metadata::new(written.name, written.version),
                         direct_url: Some(DirectUrl::archive(url, Some(&sha256))),
                         sha256: Some(sha256),
                         commit: None,
-                    },
+                    }),
                     checkout: None,
                     plugins: vec![plugin],
                 })

@@ -336,7 +336,7 @@ impl Preparer<'_> {
                         let name = plugins.first().cloned().unwrap_or(origin.name.clone());
                         self.check_shadow(&name, &origin.src, None, what)?;
                         out.targets
-                            .push(sources::wheel_target(wheel, Some(origin))?);
+                            .push(sources::wheel_target(*wheel, Some(origin))?);
                     }
                     Prepared::File(mut plan) => {
                         if plugin.is_none() {
@@ -385,7 +385,7 @@ impl Preparer<'_> {
                                         src: git_src_text(git),
                                     })
                                 });
-                                out.targets.push(sources::wheel_target(wheel, origin)?);
+                                out.targets.push(sources::wheel_target(*wheel, origin)?);
                                 out.extras.checkouts.extend(checkout);
                             }
                         }

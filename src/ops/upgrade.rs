@@ -121,6 +121,8 @@ struct Unit {
     label: String,
     names: Vec<String>,
     dist: Option<InstalledDist>,
+    /// The `version` key of a `.yml` plugin.
+    file_version: Option<String>,
     record: Option<(String, PluginRecord)>,
 }
 
@@ -254,12 +256,22 @@ pub async fn upgrade(
         return Err(strict_failure(rows.values()));
     }
 
-    // Resolve together; hold back the plugins that block the others.
+    // Resolve together; hold back the plugins that block the others. A partial run tries the
+    // real install at once (resolution comes before any change, so a conflict changes
+    // nothing); strict and dry runs resolve first.
     let mut accepted: Vec<usize> = (0..works.len()).collect();
     let mut held: Vec<(usize, String)> = Vec::new();
+    let check_first = opts.strict || opts.dry_run;
+    let mut done: Option<Changelog> = None;
+    let mut plan = Changelog::default();
     if !works.is_empty() {
-        match try_resolve(ws, &works, &accepted).await {
-            Ok(_) => {}
+        match commit(ws, &works, &accepted, check_first, &reporter).await {
+            Ok(log) => {
+                if !check_first || opts.dry_run {
+                    done = Some(log.clone());
+                }
+                plan = log;
+            }
             Err(err) if opts.strict => {
                 return Err(OpsError::Other {
                     message:
@@ -279,29 +291,30 @@ pub async fn upgrade(
                     }
                 }
                 accepted = alone_ok;
-                if try_resolve(ws, &works, &accepted).await.is_err() {
-                    // Pairwise conflicts: keep the plugins that go together, in order.
-                    let mut together: Vec<usize> = Vec::new();
-                    for &w in &accepted {
-                        let mut trial = together.clone();
-                        trial.push(w);
-                        match try_resolve(ws, &works, &trial).await {
-                            Ok(_) => together = trial,
-                            Err(err) => held.push((w, reason_of(&err))),
+                match try_resolve(ws, &works, &accepted).await {
+                    Ok(log) => plan = log,
+                    Err(_) => {
+                        // Pairwise conflicts: keep the plugins that go together, in order.
+                        let mut together: Vec<usize> = Vec::new();
+                        for &w in &accepted {
+                            let mut trial = together.clone();
+                            trial.push(w);
+                            match try_resolve(ws, &works, &trial).await {
+                                Ok(log) => {
+                                    together = trial;
+                                    plan = log;
+                                }
+                                Err(err) => held.push((w, reason_of(&err))),
+                            }
                         }
+                        accepted = together;
                     }
-                    accepted = together;
                 }
             }
         }
     }
 
     // Plugins that stay below their newest version get the reason.
-    let plan = if accepted.is_empty() {
-        Changelog::default()
-    } else {
-        try_resolve(ws, &works, &accepted).await?
-    };
     let mut newer_blocked: BTreeMap<usize, String> = BTreeMap::new();
     for &w in &accepted {
         let work = &works[w];
@@ -329,7 +342,7 @@ pub async fn upgrade(
                     moved: None,
                 };
                 match try_resolve(ws, std::slice::from_ref(&pinned_work), &[0]).await {
-                    Err(err) => format!("{dist} {newest} cannot be installed: {}", reason_of(&err)),
+                    Err(err) => reason_of(&err),
                     Ok(_) => {
                         format!("{dist} {newest} conflicts with the other plugins being upgraded")
                     }
@@ -351,28 +364,10 @@ pub async fn upgrade(
         return Err(strict_failure(rows.values()));
     }
 
-    // One transaction for everything accepted.
-    let mut targets = Vec::new();
-    let mut extras = Extras::default();
-    let mut upgrade_names = BTreeSet::new();
-    for &w in &accepted {
-        targets.extend(works[w].targets.iter().cloned());
-        extras.extend(works[w].extras.clone());
-        upgrade_names.extend(works[w].targets.iter().map(|t| t.requirement.name.clone()));
-    }
-    let changelog = if targets.is_empty() && extras.is_empty() {
-        Changelog {
-            dry_run: opts.dry_run,
-            ..Changelog::default()
-        }
-    } else {
-        let install_opts = InstallOptions {
-            targets,
-            dry_run: opts.dry_run,
-            upgrade: Upgrade::Packages(upgrade_names),
-            ..InstallOptions::default()
-        };
-        sources::install_set(ws, install_opts, extras, Arc::clone(&reporter)).await?
+    // One transaction for everything accepted (unless it already happened).
+    let changelog = match done {
+        Some(log) => log,
+        None => commit(ws, &works, &accepted, opts.dry_run, &reporter).await?,
     };
 
     for (w, reason) in &held {
@@ -391,18 +386,10 @@ pub async fn upgrade(
             .and_then(|d| resolved_version(&changelog, d));
         let mut r = row(unit, RowStatus::AlreadyNewest, None);
         match (&work.moved, changed) {
-            (Some((from, to)), version) => {
+            (Some((from, to)), _) => {
                 r.status = RowStatus::Upgraded;
-                r.from = Some(match unit.dist.as_ref() {
-                    Some(d) => format!("{} ({from})", d.version),
-                    None => from.clone(),
-                });
-                r.to = Some(
-                    match version.or_else(|| unit.dist.as_ref().map(|d| d.version.clone())) {
-                        Some(v) => format!("{v} ({to})"),
-                        None => to.clone(),
-                    },
-                );
+                r.from = Some(from.clone());
+                r.to = Some(to.clone());
             }
             (None, Some(version)) => {
                 r.status = RowStatus::Upgraded;
@@ -468,10 +455,11 @@ fn units(discovery: &Discovery, installed: &[InstalledDist], receipt: &Receipt) 
                         .unwrap_or_else(|| plugin.name.clone()),
                     names: vec![plugin.name.clone()],
                     dist: Some(dist.clone()),
+                    file_version: None,
                     record,
                 });
             }
-            Found::File { path, .. } => {
+            Found::File { path, kind } => {
                 let record = receipt
                     .plugins
                     .iter()
@@ -486,6 +474,9 @@ fn units(discovery: &Discovery, installed: &[InstalledDist], receipt: &Receipt) 
                     label: plugin.name.clone(),
                     names: vec![plugin.name.clone()],
                     dist: None,
+                    file_version: (*kind == crate::tutor::PluginFileKind::Yaml
+                        && !plugin.version.is_empty())
+                    .then(|| plugin.version.clone()),
                     record,
                 });
             }
@@ -651,19 +642,30 @@ async fn prepare(
             {
                 Prepared::Unchanged { .. } => {}
                 Prepared::Wheel { wheel, .. } => {
+                    // The wrapped plugin's version names its content.
                     work.moved = Some((
-                        installed.sha256.as_deref().map(short).unwrap_or_default(),
-                        wheel.sha256.as_deref().map(short).unwrap_or_default(),
+                        unit.dist
+                            .as_ref()
+                            .map(|d| d.version.to_string())
+                            .unwrap_or_default(),
+                        wheel.metadata.version.to_string(),
                     ));
                     work.dist = Some(wheel.metadata.name.clone());
                     work.targets
-                        .push(sources::wheel_target(wheel, Some(origin)).map_err(ops_to_sources)?);
+                        .push(sources::wheel_target(*wheel, Some(origin)).map_err(ops_to_sources)?);
                     anything = true;
                 }
                 Prepared::File(plan) => {
+                    let old = installed.sha256.as_deref().map(short).unwrap_or_default();
                     work.moved = Some((
-                        installed.sha256.as_deref().map(short).unwrap_or_default(),
-                        short(&plan.sha256),
+                        match &unit.file_version {
+                            Some(v) => format!("{v} ({old})"),
+                            None => old,
+                        },
+                        match &plan.version {
+                            Some(v) => format!("{v} ({})", short(&plan.sha256)),
+                            None => short(&plan.sha256),
+                        },
                     ));
                     work.extras.files.push(plan);
                     anything = true;
@@ -697,14 +699,22 @@ async fn prepare(
                                 wheel, checkout, ..
                             } => {
                                 if i == 0 {
+                                    let old =
+                                        installed.commit.as_deref().map(short).unwrap_or_default();
+                                    let new =
+                                        wheel.commit.as_deref().map(short).unwrap_or_default();
                                     work.moved = Some((
-                                        installed.commit.as_deref().map(short).unwrap_or_default(),
-                                        wheel.commit.as_deref().map(short).unwrap_or_default(),
+                                        match &installed.dist {
+                                            Some((_, v)) => format!("{v} ({old})"),
+                                            None => old,
+                                        },
+                                        format!("{} ({new})", wheel.metadata.version),
                                     ));
                                     work.dist = Some(wheel.metadata.name.clone());
                                 }
                                 work.targets.push(
-                                    sources::wheel_target(wheel, plugin).map_err(ops_to_sources)?,
+                                    sources::wheel_target(*wheel, plugin)
+                                        .map_err(ops_to_sources)?,
                                 );
                                 work.extras.checkouts.extend(checkout);
                                 anything = true;
@@ -721,6 +731,42 @@ async fn prepare(
 
 fn ops_to_sources(err: OpsError) -> SourcesError {
     SourcesError::Join(one_line(&err))
+}
+
+/// Installs (or, with `dry_run`, plans) the chosen works in one transaction.
+async fn commit(
+    ws: &Workspace,
+    works: &[Work],
+    chosen: &[usize],
+    dry_run: bool,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<Changelog, OpsError> {
+    let mut targets = Vec::new();
+    let mut extras = Extras::default();
+    let mut names = BTreeSet::new();
+    for &w in chosen {
+        targets.extend(works[w].targets.iter().cloned());
+        extras.extend(works[w].extras.clone());
+        names.extend(works[w].targets.iter().map(|t| t.requirement.name.clone()));
+    }
+    if targets.is_empty() && extras.is_empty() {
+        return Ok(Changelog {
+            dry_run,
+            ..Changelog::default()
+        });
+    }
+    let opts = InstallOptions {
+        targets,
+        dry_run,
+        upgrade: Upgrade::Packages(names),
+        ..InstallOptions::default()
+    };
+    let reporter = if dry_run {
+        Arc::new(SilentReporter) as Arc<dyn Reporter>
+    } else {
+        Arc::clone(reporter)
+    };
+    sources::install_set(ws, opts, extras, reporter).await
 }
 
 /// A dry-run install of the chosen works' targets, upgrading them.
@@ -829,7 +875,14 @@ fn pinned(target: &Target, version: &Version) -> Option<Target> {
 /// the "cannot install" wrapper when there is one.
 fn reason_of(err: &OpsError) -> String {
     match err {
-        OpsError::Resolve { source, .. } => one_line(source),
+        OpsError::Resolve { source, .. } => {
+            // The closing "because you asked for …" only repeats the request.
+            let text = one_line(source);
+            match text.find(" And because you asked for") {
+                Some(cut) if cut > 0 => text[..cut].to_string(),
+                _ => text,
+            }
+        }
         other => one_line(other),
     }
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod cache;
 mod harness;
 mod indexes;
 mod install;
@@ -10,3 +11,5 @@ mod remove;
 mod safety;
 mod sources;
 mod upgrade;
+mod airgap;
+mod mirror;

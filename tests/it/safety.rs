@@ -126,3 +126,77 @@ fn remove_killed_at_every_step_is_rolled_back() {
         case.remove(&["alpha"]).assert_success();
     }
 }
+
+/// Runs `plonk install <args>` for `venv` in the background.
+fn spawn_install(case: &Case, venv: &std::path::Path, args: &[&str]) -> std::process::Child {
+    let url = case.index_url();
+    let venv = venv.to_string_lossy().to_string();
+    let mut all: Vec<&str> = vec![
+        "--python",
+        &venv,
+        "--index-url",
+        &url,
+        "--no-progress",
+        "install",
+    ];
+    all.extend_from_slice(args);
+    case.plonk
+        .cmd(all)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn plonk")
+}
+
+fn wait_ok(child: std::process::Child, what: &str) {
+    let out = child.wait_with_output().expect("wait for plonk");
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn two_concurrent_installs_into_one_env_both_land() {
+    let case = Case::new(Api::Json);
+    let a = spawn_install(&case, &case.venv, &["alpha"]);
+    let b = spawn_install(&case, &case.venv, &["withextra[fancy]"]);
+    wait_ok(a, "install alpha");
+    wait_ok(b, "install withextra[fancy]");
+    let installed = case.installed();
+    for name in ["alpha", "chain-b", "chain-c", "withextra", "fancydep"] {
+        assert!(
+            installed.contains_key(name),
+            "{name} missing: {installed:?}"
+        );
+    }
+    for name in ["alpha", "chain-b", "chain-c", "withextra", "fancydep"] {
+        crate::install::assert_record_valid(&case.venv, &case.dist_info(name));
+    }
+    assert_importable(&case);
+}
+
+#[test]
+fn two_concurrent_installs_into_two_envs_share_one_cache() {
+    let mut case = Case::new(Api::Json);
+    let other = case.plonk.make_venv("other");
+    // Tutor 22 first (sequentially), so the plugin sdist build is what runs concurrently.
+    case.install(&["tutor==22.0.0"]).assert_success();
+    wait_ok(
+        spawn_install(&case, &other, &["tutor==22.0.0"]),
+        "install tutor (second env)",
+    );
+    let a = spawn_install(&case, &case.venv, &["tutor-indigo"]);
+    let b = spawn_install(&case, &other, &["tutor-indigo"]);
+    wait_ok(a, "install tutor-indigo (first env)");
+    wait_ok(b, "install tutor-indigo (second env)");
+    for venv in [&case.venv, &other] {
+        let out = venv::python_stdout(
+            venv,
+            "import importlib.metadata as m; print(m.version('tutor-indigo'))",
+        );
+        assert_eq!(out.trim(), "22.0.0");
+    }
+}

@@ -37,7 +37,8 @@ fn set_index(case: &Case, entries: &[(&str, &str)]) {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("plugins.yml"), &text).unwrap();
     }
-    case.run(&["update"]).assert_success();
+    case.run(&["--release", "verawood", "update"])
+        .assert_success();
 }
 
 /// Tutor 22 with up1, up2, up3 at 1.0; then 1.1 of each appears, up3's needing Tutor 23.
@@ -112,6 +113,7 @@ fn partial_by_default_strict_on_request() {
     let out = case.run(&["upgrade", "--strict"]);
     out.assert_failure(1);
     let stderr = out.stderr();
+    eprintln!("{}", out.stderr_redacted());
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(
         stderr.contains("up3") && stderr.contains("--strict"),
@@ -132,6 +134,8 @@ fn partial_by_default_strict_on_request() {
     let out = case.run(&["upgrade"]);
     out.assert_success();
     let stdout = out.stdout();
+    // Shown with `--nocapture`, to read what users get.
+    eprintln!("{}\n{}", out.stdout_redacted(), out.stderr_redacted());
     let line = |name: &str| {
         stdout
             .lines()
@@ -185,6 +189,7 @@ fn a_plugin_that_blocks_the_others_is_held_back() {
     let out = case.run(&["upgrade"]);
     out.assert_success();
     let stdout = out.stdout();
+    eprintln!("{}\n{}", out.stdout_redacted(), out.stderr_redacted());
     let up3 = stdout
         .lines()
         .find(|l| l.starts_with("up3"))

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod backbone;
+mod sources;
 
 /// Whether PyPI answers; prints the reason when it does not.
 pub fn pypi_reachable() -> bool {
@@ -103,3 +104,5 @@ pub fn assert_ok(out: &Output, what: &str) {
     );
 }
 mod indexes;
+mod native_build;
+mod mirror;

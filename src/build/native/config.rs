@@ -988,25 +988,25 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
         (global, "tool.hatch.build"),
         (target, "tool.hatch.build.targets.wheel"),
     ] {
-        if let Some(hooks) = table.get("hooks") {
-            if !as_table(hooks, &format!("{prefix}.hooks"))?.is_empty() {
-                return skip(format!("`{prefix}.hooks` configures build hooks"));
-            }
+        if let Some(hooks) = table.get("hooks")
+            && !as_table(hooks, &format!("{prefix}.hooks"))?.is_empty()
+        {
+            return skip(format!("`{prefix}.hooks` configures build hooks"));
         }
     }
     for key in ["shared-data", "shared-scripts", "extra-metadata"] {
-        if let Some(value) = target.get(key) {
-            if !as_table(value, key)?.is_empty() {
-                return skip(format!(
-                    "`tool.hatch.build.targets.wheel.{key}` is not supported"
-                ));
-            }
+        if let Some(value) = target.get(key)
+            && !as_table(value, key)?.is_empty()
+        {
+            return skip(format!(
+                "`tool.hatch.build.targets.wheel.{key}` is not supported"
+            ));
         }
     }
-    if let Some(value) = target.get("sbom-files") {
-        if !str_list(value, "sbom-files")?.is_empty() {
-            return skip("`tool.hatch.build.targets.wheel.sbom-files` is not supported");
-        }
+    if let Some(value) = target.get("sbom-files")
+        && !str_list(value, "sbom-files")?.is_empty()
+    {
+        return skip("`tool.hatch.build.targets.wheel.sbom-files` is not supported");
     }
     if let Some(value) = target.get("core-metadata-version") {
         let version = as_str(value, "core-metadata-version")?;
@@ -1096,12 +1096,10 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
     let (default_packages, default_only_include) = if configured {
         (Vec::new(), Vec::new())
     } else {
-        default_selection(tree, core, bypass_selection, &config)?
-            .map(|(p, o)| (p, o))
-            .unwrap_or_else(|| {
-                config.exclude_all = true;
-                (Vec::new(), Vec::new())
-            })
+        default_selection(tree, core, bypass_selection, &config)?.unwrap_or_else(|| {
+            config.exclude_all = true;
+            (Vec::new(), Vec::new())
+        })
     };
     config.include = include.unwrap_or_default();
     let packages = packages.unwrap_or(default_packages);
@@ -1177,15 +1175,14 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
         Some(_) => return type_error("sources", "an array or a table"),
     }
     for package in &config.packages {
-        if let Some((source, _)) = package.rsplit_once('/') {
-            if !source.is_empty()
-                && !sources.contains_key(&super::pyutil::normalize_relative_directory(package))
-            {
-                sources.insert(
-                    super::pyutil::normalize_relative_directory(source),
-                    String::new(),
-                );
-            }
+        if let Some((source, _)) = package.rsplit_once('/')
+            && !source.is_empty()
+            && !sources.contains_key(&super::pyutil::normalize_relative_directory(package))
+        {
+            sources.insert(
+                super::pyutil::normalize_relative_directory(source),
+                String::new(),
+            );
         }
     }
     config.sources = sources.into_iter().collect();

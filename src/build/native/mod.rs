@@ -283,7 +283,9 @@ gui = my_pkg.gui:run\n\n[a.group]\ny = my_pkg:y\nz = my_pkg:z\n\n[b.group]\nx = 
 
     #[test]
     fn layouts_and_selection_options() {
-        let cases: Vec<(Vec<(&str, &str)>, &str, Vec<&str>)> = vec![
+        // (files, expected wheel name, expected payload files)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             // Flat single module, no requires-python: py2.py3.
             (
                 vec![
@@ -581,6 +583,7 @@ Description-Content-Type: text/plain\n\ninline readme"
                 ("pyproject.toml", &pyproject),
                 ("a/__init__.py", "__version__ = '1'\n"),
                 ("README.weird", ""),
+                ("hatch_build.py", ""),
             ]);
             let why = reason(dir.path());
             assert!(why.contains(expected), "{pyproject}: {why}");

@@ -56,12 +56,12 @@ impl PkgInfo {
                 body = rest.to_string();
                 break;
             }
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, lines)) = headers.last_mut() {
-                    lines.push(line.to_string());
-                    rest = &rest[end..];
-                    continue;
-                }
+            if line.starts_with([' ', '\t'])
+                && let Some((_, lines)) = headers.last_mut()
+            {
+                lines.push(line.to_string());
+                rest = &rest[end..];
+                continue;
             }
             match header_name(line) {
                 Some(_) => {

@@ -132,7 +132,7 @@ impl Selector<'_> {
         if self.artifacts.as_ref().is_some_and(|a| a.match_file(rel)) {
             return true;
         }
-        !(self.project.build.only_packages && !is_package)
+        (is_package || !self.project.build.only_packages)
             && !self.is_excluded(rel)
             && (explicit || self.include.as_ref().is_none_or(|i| i.match_file(rel)))
     }

@@ -6,3 +6,4 @@ pub mod scenarios;
 pub mod server;
 pub mod tree;
 pub mod venv;
+pub mod servers;

@@ -32,6 +32,8 @@ pub struct LoggedRequest {
     pub range: Option<String>,
     /// The `Accept` header, if any.
     pub accept: Option<String>,
+    /// The `If-None-Match` header, if any (conditional requests).
+    pub if_none_match: Option<String>,
 }
 
 /// A running fake index; stops when dropped.
@@ -56,6 +58,9 @@ struct Switches {
     fail_status: u16,
     no_pep658: bool,
     no_ranges: bool,
+    /// `Cache-Control` sent with project pages, which then also carry an ETag and answer
+    /// 304 to a matching `If-None-Match`.
+    cache_control: Option<String>,
 }
 
 struct State {
@@ -227,6 +232,12 @@ impl FakeIndex {
         self.switches().no_ranges = true;
     }
 
+    /// Send `Cache-Control: <value>` and an ETag with project pages (JSON API and simple
+    /// API), and answer 304 to a matching `If-None-Match`, like PyPI (`max-age=900`).
+    pub fn set_cache_control(&self, value: &str) {
+        self.switches().cache_control = Some(value.to_string());
+    }
+
     /// The requests received so far, as `"GET /path"`.
     pub fn requests(&self) -> Vec<String> {
         self.request_log()
@@ -347,6 +358,7 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()>
             authorization: request.headers.get("authorization").cloned(),
             range: request.headers.get("range").cloned(),
             accept: request.headers.get("accept").cloned(),
+            if_none_match: request.headers.get("if-none-match").cloned(),
         });
     let path = request
         .target
@@ -440,14 +452,37 @@ fn respond(state: &State, request: &Request, path: &str) -> Response {
     }
     let decoded = percent_decode(path);
     let segments: Vec<&str> = decoded.trim_start_matches('/').split('/').collect();
-    match segments.as_slice() {
+    let page = match segments.as_slice() {
         ["pypi", name, "json"] => json_project(state, name),
         ["pypi", name, version, "json"] => json_version(state, name, version),
         ["simple", ""] | ["simple"] => simple_root(state),
         ["simple", name, ""] | ["simple", name] => simple_project(state, request, name),
-        ["packages", file] => package_file(state, request, file),
-        _ => static_file(state, request, &decoded),
+        ["packages", file] => return package_file(state, request, file),
+        _ => return static_file(state, request, &decoded),
+    };
+    with_cache_headers(state, request, page)
+}
+
+/// Project pages with `Cache-Control` and an ETag when the switch is on; 304 when the
+/// client's `If-None-Match` names the current content.
+fn with_cache_headers(state: &State, request: &Request, page: Response) -> Response {
+    let cache_control = state
+        .switches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .cache_control
+        .clone();
+    let Some(cache_control) = cache_control.filter(|_| page.status == 200) else {
+        return page;
+    };
+    let etag = format!("\"{}\"", &sha256_hex(&page.body)[..16]);
+    if request.headers.get("if-none-match") == Some(&etag) {
+        return Response::new(304, "text/plain", Vec::new())
+            .header("ETag", etag)
+            .header("Cache-Control", cache_control);
     }
+    page.header("ETag", etag)
+        .header("Cache-Control", cache_control)
 }
 
 fn scan(state: &State) -> Vec<Arc<FileInfo>> {
