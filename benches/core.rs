@@ -20,18 +20,34 @@ use plonk::dist::{
     WheelFilename,
 };
 use plonk::install::{InstallOptions, InstallTarget, install_unpacked_into, install_wheel_into};
-use plonk::resolve::{
-    self, MetadataProvider, ProviderError, ResolveRequest, Upgrade, VersionInfo,
-};
+use plonk::resolve::{self, MetadataProvider, ProviderError, ResolveRequest, Upgrade, VersionInfo};
 use serde_json::Value;
 
 const VERSIONS: &[&str] = &[
-    "22.0.3", "1.0", "1.0.post1", "2.0.0rc1", "1!2.0", "0.9.dev3", "1.2.3+local.7",
-    "2024.10.1", "3.11.7", "0.0.1a1", "21.0.0", "4.0.0b2.post3.dev4",
+    "22.0.3",
+    "1.0",
+    "1.0.post1",
+    "2.0.0rc1",
+    "1!2.0",
+    "0.9.dev3",
+    "1.2.3+local.7",
+    "2024.10.1",
+    "3.11.7",
+    "0.0.1a1",
+    "21.0.0",
+    "4.0.0b2.post3.dev4",
 ];
 const SPECIFIERS: &[&str] = &[
-    ">=22.0.0,<23.0.0", "~=3.8", "!=1.2.*", "==2.*", ">=3.9", "<4,>=3.7.0", "===1.0",
-    ">=1.0,!=1.3.4,<2.0", "~=1.4.5.0", "",
+    ">=22.0.0,<23.0.0",
+    "~=3.8",
+    "!=1.2.*",
+    "==2.*",
+    ">=3.9",
+    "<4,>=3.7.0",
+    "===1.0",
+    ">=1.0,!=1.3.4,<2.0",
+    "~=1.4.5.0",
+    "",
 ];
 const REQUIREMENTS: &[&str] = &[
     "tutor<23,>=22.0.0",
@@ -79,7 +95,7 @@ fn parsing(c: &mut Criterion) {
     group.bench_function("requirements", |b| {
         b.iter(|| {
             for r in REQUIREMENTS {
-                std::hint::black_box(Requirement::from_str(r).ok());
+                std::hint::black_box(<Requirement>::from_str(r).ok());
             }
         })
     });
@@ -168,7 +184,7 @@ fn load_recorded(file: &str) -> Recorded {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|l| Requirement::from_str(&s(l)).expect("requirement"))
+                    .map(|l| <Requirement>::from_str(&s(l)).expect("requirement"))
                     .collect();
                 let version = Version::from_str(version).expect("version");
                 requirements.insert((name.clone(), version), reqs);
@@ -180,7 +196,7 @@ fn load_recorded(file: &str) -> Recorded {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|r| Requirement::from_str(&s(r)).expect("requirement"))
+            .map(|r| <Requirement>::from_str(&s(r)).expect("requirement"))
             .collect(),
         installed: Vec::new(),
         fixed: Vec::new(),

@@ -293,8 +293,16 @@ impl Unpacker<'_> {
                 make_symlink(&link, &target)
             }
             EntryKind::HardLink(link) => {
-                let source_rel =
-                    safe_relative(&link).map_err(|reason| self.unsafe_entry(name, reason))?;
+                // `safe_relative`'s reasons speak of the entry's own path; here the problem
+                // is the link's target, so say that instead.
+                let source_rel = safe_relative(&link).map_err(|reason| {
+                    let reason = if reason == ABSOLUTE {
+                        "the hard link's target is an absolute path"
+                    } else {
+                        "the hard link's target contains `..`"
+                    };
+                    self.unsafe_entry(name, reason)
+                })?;
                 if source_rel
                     .components()
                     .next()
@@ -390,6 +398,9 @@ impl Unpacker<'_> {
     }
 }
 
+/// [`safe_relative`]'s reason for a rooted path.
+const ABSOLUTE: &str = "its path is absolute";
+
 /// The path of an archive entry with `.` components removed; `..` and roots are refused.
 fn safe_relative(path: &Path) -> Result<PathBuf, &'static str> {
     let mut out = PathBuf::new();
@@ -398,7 +409,7 @@ fn safe_relative(path: &Path) -> Result<PathBuf, &'static str> {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
             Component::ParentDir => return Err("its path contains `..`"),
-            Component::RootDir | Component::Prefix(_) => return Err("its path is absolute"),
+            Component::RootDir | Component::Prefix(_) => return Err(ABSOLUTE),
         }
     }
     Ok(out)
@@ -919,12 +930,12 @@ mod tests {
             (
                 "hardlink out",
                 vec![link("demo/h", Link, "../outside")],
-                "`..`",
+                "the hard link's target contains `..`",
             ),
             (
                 "hardlink absolute",
                 vec![link("demo/h", Link, "/etc/passwd")],
-                "absolute",
+                "the hard link's target is an absolute path",
             ),
             (
                 "hardlink to nothing",

@@ -143,6 +143,9 @@ pub struct InstallArgs {
     /// Install from a requirements file (same syntax as an index entry's `src`).
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
     pub requirements: Vec<PathBuf>,
+    /// Install a git source editable: checked out into `<venv>/src/<name>` (as pip does).
+    #[arg(short = 'e', long = "editable", value_name = "GIT-URL")]
+    pub editable: Vec<String>,
     /// Resolve and print what would change, without changing anything.
     #[arg(long)]
     pub dry_run: bool,

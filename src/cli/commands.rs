@@ -104,14 +104,17 @@ fn reporter(printer: &Arc<Printer>) -> Arc<dyn Reporter> {
 
 /// `plonk install`.
 pub async fn install(args: InstallArgs, settings: &Settings, printer: &Arc<Printer>) -> CmdResult {
-    if args.targets.is_empty() && args.requirements.is_empty() {
+    if args.targets.is_empty() && args.requirements.is_empty() && args.editable.is_empty() {
         return Err("nothing to install: name plugins, URLs or paths, or give -r FILE".into());
     }
     let ws = workspace(settings).await?;
+    // `-e URL` is the same target as the requirement line `-e URL`.
+    let mut targets = args.targets.clone();
+    targets.extend(args.editable.iter().map(|url| format!("-e {url}")));
     let set = ops::targets::resolve_targets(
         &ws,
         settings_targets(settings),
-        &args.targets,
+        &targets,
         &args.requirements,
         args.reinstall,
         &reporter(printer),
@@ -163,6 +166,7 @@ pub async fn remove(args: RemoveArgs, settings: &Settings, printer: &Arc<Printer
         index_distributions,
         lock_timeout: settings.lock_timeout,
         faults: settings.faults.clone(),
+        plugins_root: settings.plugins_root.clone(),
     };
     let log = ops::remove::remove(env, opts, reporter(printer)).await?;
     print_changelog(&log, printer);

@@ -76,7 +76,7 @@ pub fn print_error(err: &(dyn std::error::Error + 'static)) {
         last = text;
         source = cause.source();
     }
-    eprintln!("{}", lines.join("\n"));
+    eprintln!("{}", printer::redact_secrets(&lines.join("\n")));
 }
 
 fn install_panic_hook() {

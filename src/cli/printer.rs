@@ -40,6 +40,7 @@ impl Printer {
 
     /// A result line on stdout (always printed; results are what the command is for).
     pub fn out(&self, line: &str) {
+        let line = redact_secrets(line);
         self.suspend(|| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
@@ -55,6 +56,7 @@ impl Printer {
 
     /// A line on stderr, always (errors).
     pub fn err(&self, line: &str) {
+        let line = redact_secrets(line);
         self.suspend(|| {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{line}");
@@ -66,6 +68,19 @@ impl Printer {
             Some(bars) => bars.suspend(f),
             None => f(),
         }
+    }
+}
+
+/// Hides the password of every `scheme://user:password@host` in a line. Everything plonk
+/// prints goes through here, so an index URL with credentials never reaches a terminal or a
+/// log, whichever layer forgot to redact it.
+pub fn redact_secrets(line: &str) -> std::borrow::Cow<'_, str> {
+    static CREDENTIALS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^/@\s]*@").ok()
+    });
+    match CREDENTIALS.as_ref() {
+        Some(re) => re.replace_all(line, "${head}:****@"),
+        None => std::borrow::Cow::Borrowed(line),
     }
 }
 
@@ -144,6 +159,26 @@ impl Reporter for Printer {
             && let Some(bar) = active.remove(&id.0)
         {
             bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_secrets;
+
+    #[test]
+    fn passwords_never_print() {
+        let rows = [
+            ("https://u:secret@host/simple/", "https://u:****@host/simple/"),
+            ("a http://x:y@h:8080/p and https://k:v@j/", "a http://x:****@h:8080/p and https://k:****@j/"),
+            ("git+https://tok:x-oauth@github.com/o/r.git@main", "git+https://tok:****@github.com/o/r.git@main"),
+            ("https://only-user@host/", "https://only-user@host/"),
+            ("no url here", "no url here"),
+            ("mailto: a@b", "mailto: a@b"),
+        ];
+        for (input, expected) in rows {
+            assert_eq!(redact_secrets(input), expected, "{input}");
         }
     }
 }

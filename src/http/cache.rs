@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -24,12 +24,24 @@ use super::client::{Validators, hex};
 /// First line of every entry: the format, so a future layout is never misread.
 const MAGIC: &[u8] = b"plonk-http-cache-1\n";
 
+/// Longest freshness plonk gives a response on its own (RFC 9111 §4.2.2 heuristic), when
+/// the server says nothing about freshness.
+pub const HEURISTIC_MAX_SECONDS: u64 = 600;
+
 /// What the response headers allow a private cache to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CachePolicy {
     /// Seconds the response stays fresh, counted from when it was generated
     /// (`Cache-Control: max-age`).
     pub max_age: Option<u64>,
+    /// `Expires` minus `Date`, when there is no `max-age` (an unparsable `Expires` is 0).
+    pub expires: Option<u64>,
+    /// Heuristic freshness (RFC 9111 §4.2.2) when the server gives no explicit one: 10% of
+    /// the time since `Last-Modified`; [`HEURISTIC_MAX_SECONDS`] for a response with no
+    /// validator at all (revalidating it would mean downloading it again anyway); none for
+    /// a response with an ETag only (a cheap conditional request decides). Capped at
+    /// [`HEURISTIC_MAX_SECONDS`].
+    pub heuristic: Option<u64>,
     /// `no-store`: do not keep the response at all.
     pub no_store: bool,
     /// `no-cache`: keep it, but revalidate before every use.
@@ -40,10 +52,11 @@ pub struct CachePolicy {
 
 impl CachePolicy {
     /// The policy the response headers describe. Unknown directives are ignored; a malformed
-    /// `max-age` counts as absent (the response is then stale at once, so it is revalidated
+    /// `max-age` counts as 0 (the response is then stale at once, so it is revalidated
     /// rather than trusted).
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let mut policy = CachePolicy::default();
+        let mut has_cache_control = false;
         for value in headers.get_all(header::CACHE_CONTROL) {
             let Ok(value) = value.to_str() else { continue };
             for directive in value.split(',') {
@@ -51,7 +64,9 @@ impl CachePolicy {
                     Some((name, argument)) => (name, Some(argument.trim().trim_matches('"'))),
                     None => (directive, None),
                 };
-                match name.trim().to_ascii_lowercase().as_str() {
+                let name = name.trim().to_ascii_lowercase();
+                has_cache_control |= !name.is_empty();
+                match name.as_str() {
                     "max-age" => {
                         // RFC 9111: with several max-age values the response is stale.
                         let parsed = argument.and_then(|a| a.parse::<u64>().ok());
@@ -66,11 +81,38 @@ impl CachePolicy {
                 }
             }
         }
-        policy.age = headers
-            .get(header::AGE)
-            .and_then(|v| v.to_str().ok())
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        policy.age = text(header::AGE)
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0);
+        let date = text(header::DATE).and_then(parse_http_date);
+        if policy.max_age.is_none()
+            && let Some(expires) = text(header::EXPIRES)
+        {
+            let expires = parse_http_date(expires);
+            policy.expires = Some(match (expires, date) {
+                (Some(expires), Some(date)) => expires.saturating_sub(date),
+                (Some(expires), None) => expires.saturating_sub(now()),
+                _ => 0,
+            });
+        }
+        if policy.max_age.is_none() && policy.expires.is_none() && !has_cache_control {
+            let modified = text(header::LAST_MODIFIED).and_then(parse_http_date);
+            policy.heuristic = match (modified, text(header::ETAG)) {
+                (Some(modified), _) => {
+                    let age = date.unwrap_or_else(now).saturating_sub(modified);
+                    Some((age / 10).min(HEURISTIC_MAX_SECONDS))
+                }
+                (None, None) if text(header::LAST_MODIFIED).is_none() => {
+                    Some(HEURISTIC_MAX_SECONDS)
+                }
+                _ => None,
+            };
+        }
         policy
     }
 
@@ -79,9 +121,48 @@ impl CachePolicy {
         if self.no_cache || self.no_store {
             return None;
         }
-        let lifetime = self.max_age?.checked_sub(self.age)?;
+        let lifetime = self.max_age.or(self.expires).or(self.heuristic)?;
+        let lifetime = lifetime.checked_sub(self.age)?;
         (lifetime > 0).then(|| now.saturating_add(lifetime))
     }
+}
+
+/// Parse an HTTP date in the preferred IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`)
+/// into Unix seconds; `None` for anything else (obsolete forms are treated as absent).
+pub fn parse_http_date(text: &str) -> Option<u64> {
+    let rest = text.trim().split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: u64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? as u64 + 1;
+    let year: u64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse().ok().filter(|_| p.len() == 2))
+        .collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    if *h > 23 || *m > 59 || *s > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), years from March.
+    let (y, mo) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y % 400;
+    let doy = (153 * mo + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
 }
 
 /// The JSON header line of an entry.
@@ -124,7 +205,17 @@ impl EntryHeader {
         self.etag = fresher.etag.or(self.etag);
         self.last_modified = fresher.last_modified.or(self.last_modified);
         self.stored_at = now;
-        self.fresh_until = CachePolicy::from_headers(headers).fresh_until(now);
+        // The stored validators still describe the body: the heuristic needs them.
+        let mut merged = headers.clone();
+        for (name, value) in [
+            (header::ETAG, &self.etag),
+            (header::LAST_MODIFIED, &self.last_modified),
+        ] {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                merged.insert(name, value);
+            }
+        }
+        self.fresh_until = CachePolicy::from_headers(&merged).fresh_until(now);
         self
     }
 
@@ -283,7 +374,51 @@ mod tests {
                 Some(1060),
             ),
             (&[("cache-control", ",,,=,max-age")], None),
-            (&[], None),
+            (&[("cache-control", "public")], None),
+            // No freshness, no validator: the heuristic's upper bound.
+            (&[], Some(1600)),
+            // An ETag only: revalidate (cheap).
+            (&[("etag", "\"x\"")], None),
+            // Last-Modified: 10% of its age, capped.
+            (
+                &[
+                    ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                    ("last-modified", "Sun, 06 Nov 1994 08:32:57 GMT"),
+                ],
+                Some(1100),
+            ),
+            (
+                &[
+                    ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                    ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                ],
+                None,
+            ),
+            (
+                &[
+                    ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                    ("last-modified", "Mon, 01 Jan 1990 00:00:00 GMT"),
+                ],
+                Some(1600),
+            ),
+            (&[("last-modified", "garbage")], None),
+            // Expires, relative to Date; max-age wins over it; a bad one is expired.
+            (
+                &[
+                    ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                    ("expires", "Sun, 06 Nov 1994 08:50:37 GMT"),
+                ],
+                Some(1060),
+            ),
+            (
+                &[
+                    ("cache-control", "max-age=5"),
+                    ("date", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                    ("expires", "Sun, 06 Nov 1994 08:50:37 GMT"),
+                ],
+                Some(1005),
+            ),
+            (&[("expires", "0")], None),
         ];
         for (pairs, expected) in rows {
             let policy = CachePolicy::from_headers(&headers(pairs));
@@ -291,6 +426,29 @@ mod tests {
         }
         let policy = CachePolicy::from_headers(&headers(&[("cache-control", "no-store")]));
         assert!(policy.no_store);
+    }
+
+    #[test]
+    fn http_date_rows() {
+        let rows = [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", Some(784_111_777)),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", Some(0)),
+            ("Wed, 25 Nov 2026 16:19:10 GMT", Some(1_795_623_550)),
+            ("Tue, 29 Feb 2000 12:00:00 GMT", Some(951_825_600)),
+            ("Sunday, 06-Nov-94 08:49:37 GMT", None),
+            ("Sun Nov  6 08:49:37 1994", None),
+            ("Sun, 06 Nov 1994 08:49:37 UTC", None),
+            ("Sun, 32 Nov 1994 08:49:37 GMT", None),
+            ("Sun, 06 Foo 1994 08:49:37 GMT", None),
+            ("Sun, 06 Nov 1994 24:00:00 GMT", None),
+            ("Sun, 06 Nov 1994 8:49:37 GMT", None),
+            ("Sun, 06 Nov 1969 08:49:37 GMT", None),
+            ("", None),
+            ("0", None),
+        ];
+        for (text, expected) in rows {
+            assert_eq!(parse_http_date(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -132,12 +132,16 @@ impl std::fmt::Display for SkippedEntry {
             Some(name) => write!(
                 f,
                 "skipped plugin `{name}` (entry {}) of the plugin index `{}`: {}",
-                self.position, self.index, self.reason
+                self.position,
+                crate::source::redact(&self.index),
+                self.reason
             ),
             None => write!(
                 f,
                 "skipped entry {} of the plugin index `{}`: {}",
-                self.position, self.index, self.reason
+                self.position,
+                crate::source::redact(&self.index),
+                self.reason
             ),
         }
     }

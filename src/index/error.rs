@@ -12,7 +12,7 @@ use crate::tutor::TutorError;
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// Downloading an index file failed.
-    #[error("could not fetch the plugin index `{index}`")]
+    #[error("{}", fetch_message(index, source))]
     Fetch {
         /// The index file URL.
         index: String,
@@ -21,7 +21,7 @@ pub enum IndexError {
         source: HttpError,
     },
     /// Reading a local index file failed.
-    #[error("could not read the plugin index `{index}`")]
+    #[error("could not read the plugin index `{}`", crate::source::redact(index))]
     Read {
         /// The index file path.
         index: String,
@@ -30,19 +30,28 @@ pub enum IndexError {
         source: std::io::Error,
     },
     /// The index file is not UTF-8.
-    #[error("the plugin index `{index}` is not UTF-8 text")]
+    #[error(
+        "the plugin index `{}` is not UTF-8 text",
+        crate::source::redact(index)
+    )]
     NotUtf8 {
         /// The index file.
         index: String,
     },
     /// The server sent an HTML page (an error or login page) instead of YAML.
-    #[error("`{index}` returned an HTML page instead of a YAML plugin index; check the index URL")]
+    #[error(
+        "`{}` returned an HTML page instead of a YAML plugin index; check the index URL",
+        crate::source::redact(index)
+    )]
     Html {
         /// The index file.
         index: String,
     },
     /// The index file is not YAML.
-    #[error("the plugin index `{index}` is not valid YAML")]
+    #[error(
+        "the plugin index `{}` is not valid YAML",
+        crate::source::redact(index)
+    )]
     Yaml {
         /// The index file.
         index: String,
@@ -51,7 +60,10 @@ pub enum IndexError {
         source: serde_saphyr::Error,
     },
     /// The index file is YAML but not a list.
-    #[error("the plugin index `{index}` must be a YAML list of plugins, not {found}")]
+    #[error(
+        "the plugin index `{}` must be a YAML list of plugins, not {found}",
+        crate::source::redact(index)
+    )]
     NotAList {
         /// The index file.
         index: String,
@@ -112,7 +124,10 @@ pub enum IndexError {
         name: String,
     },
     /// An entry whose `src` plonk cannot use.
-    #[error("the `src` of plugin `{entry}` in the plugin index `{index}` is not usable")]
+    #[error(
+        "the `src` of plugin `{entry}` in the plugin index `{}` is not usable",
+        crate::source::redact(index)
+    )]
     BadSource {
         /// The index file the entry came from.
         index: String,
@@ -122,4 +137,46 @@ pub enum IndexError {
         #[source]
         source: SourceError,
     },
+}
+
+/// The sentence of [`IndexError::Fetch`]: offline, it names the command that would fetch it.
+fn fetch_message(index: &str, source: &HttpError) -> String {
+    let index = crate::source::redact(index);
+    if source.is_offline() {
+        format!(
+            "the plugin index `{index}` is not in the cache and offline mode forbids fetching it; run `plonk update` once without `--offline`"
+        )
+    } else {
+        format!("could not fetch the plugin index `{index}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_messages_hide_passwords_and_name_the_command_offline() {
+        let url = url::Url::parse("https://u:pw@idx.example/v/plugins.yml").unwrap();
+        let offline = IndexError::Fetch {
+            index: url.to_string(),
+            source: HttpError::Offline {
+                url: crate::http::RedactedUrl::new(&url),
+            },
+        };
+        assert_eq!(
+            offline.to_string(),
+            "the plugin index `https://u:****@idx.example/v/plugins.yml` is not in the cache and offline mode forbids fetching it; run `plonk update` once without `--offline`"
+        );
+        let missing = IndexError::Fetch {
+            index: url.to_string(),
+            source: HttpError::NotFound {
+                url: crate::http::RedactedUrl::new(&url),
+            },
+        };
+        assert_eq!(
+            missing.to_string(),
+            "could not fetch the plugin index `https://u:****@idx.example/v/plugins.yml`"
+        );
+    }
 }

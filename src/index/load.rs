@@ -137,7 +137,10 @@ async fn update_with(
         let location = index_file_location(&base, &release);
         let http_cache = http_cache.clone();
         async move {
-            let progress = ctx.reporter.start(ProgressKind::Index, &location, None);
+            // Credentials in an index URL are never shown.
+            let progress =
+                ctx.reporter
+                    .start(ProgressKind::Index, &crate::source::redact(&location), None);
             let fetched = fetch_index(ctx.client, &location, &http_cache).await;
             ctx.reporter.finish(progress);
             let parsed = fetched

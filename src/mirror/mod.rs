@@ -73,8 +73,7 @@ pub fn index_slug(base: &str, releases: &[&str], taken: &[String]) -> String {
         };
         let last = without_user
             .split(['/', '\\'])
-            .filter(|part| !part.is_empty() && *part != "." && *part != "..")
-            .next_back()
+            .rfind(|part| !part.is_empty() && *part != "." && *part != "..")
             .unwrap_or("index");
         let cleaned: String = last
             .to_ascii_lowercase()

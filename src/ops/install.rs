@@ -311,6 +311,7 @@ pub async fn install(
         .collect();
     let mut changes = Vec::new();
     let mut to_fetch: Vec<(PackageName, Version)> = Vec::new();
+    let mut moved_locals: BTreeSet<PackageName> = BTreeSet::new();
     for (name, pkg) in &resolution.packages {
         let reinstall = opts.reinstall && requested.contains(name);
         // A git commit or single file that moved replaces its install even at one version.
@@ -329,6 +330,9 @@ pub async fn install(
                 to_fetch.push((name.clone(), pkg.version.clone()));
             }
             Some(dist) if dist.version != pkg.version || reinstall || local_moved(dist) => {
+                if dist.version == pkg.version && !reinstall {
+                    moved_locals.insert(name.clone());
+                }
                 changes.push(Change::Replace {
                     name: name.to_string(),
                     from: dist.version.to_string(),
@@ -399,11 +403,12 @@ pub async fn install(
         .iter()
         .map(|(k, v)| (k.clone(), (*v).clone()))
         .collect();
-    let reinstall = if opts.reinstall {
+    let mut reinstall = if opts.reinstall {
         requested.clone()
     } else {
         BTreeSet::new()
     };
+    reinstall.extend(moved_locals);
     let apply = ApplyInput {
         env: env.clone(),
         ready,

@@ -360,46 +360,51 @@ pub async fn mirror(
                     continue;
                 }
             };
-            let locals: HashMap<&PackageName, &LocalDist> =
-                plan.locals.iter().map(|l| (&l.metadata.name, l)).collect();
-            for (name, package) in &resolution {
-                pinned.insert((name.clone(), package.clone()));
-                if let Some(local) = locals.get(name) {
-                    wanted
-                        .entry(format!("local:{}", local.path.display()))
-                        .or_insert_with(|| Wanted::Local((*local).clone()));
-                    continue;
+            collect_files(
+                &fetcher,
+                t,
+                target,
+                &resolution,
+                &plan.locals,
+                &mut wanted,
+                &mut pinned,
+            )
+            .await?;
+        }
+        // Installed together, plugins may need versions none of them needs alone.
+        let together: Vec<&PluginPlan> = plans
+            .iter()
+            .filter(|p| {
+                !failed.contains(&p.entry.name) && p.file.is_none() && p.locations.is_none()
+            })
+            .collect();
+        if together.len() > 1 {
+            let requirements: Vec<Requirement> = together
+                .iter()
+                .flat_map(|p| p.requirements.iter().cloned())
+                .collect();
+            let locals: Vec<LocalDist> = together
+                .iter()
+                .flat_map(|p| p.locals.iter().cloned())
+                .collect();
+            match resolve_plugin(&shared, target, &requirements, &locals).await {
+                Ok(resolution) => {
+                    collect_files(
+                        &shared,
+                        t,
+                        target,
+                        &resolution,
+                        &locals,
+                        &mut wanted,
+                        &mut pinned,
+                    )
+                    .await?;
                 }
-                let candidates = fetcher
-                    .candidates(name)
-                    .await
-                    .map_err(|e| OpsError::Fetch {
-                        package: format!("{name}=={package}"),
-                        source: SharedError(e),
-                    })?;
-                let file = fetcher
-                    .best_file(&candidates, package)
-                    .cloned()
-                    .ok_or_else(|| {
-                        OpsError::Usage(format!(
-                            "`{name}=={package}` has no file for the target {}",
-                            target.label
-                        ))
-                    })?;
-                match wanted
-                    .entry(file.url.to_string())
-                    .or_insert_with(|| Wanted::Indexed {
-                        candidate: file.clone(),
-                        fetcher: Arc::clone(&fetcher),
-                        targets: Vec::new(),
-                    }) {
-                    Wanted::Indexed { targets, .. } => {
-                        if !targets.contains(&t) {
-                            targets.push(t);
-                        }
-                    }
-                    Wanted::Local(_) => {}
-                }
+                Err(err) => reporter.detail(&format!(
+                    "the mirrored plugins cannot all be installed together for {}: {}",
+                    target.label,
+                    crate::index::error_chain(&err)
+                )),
             }
         }
     }
@@ -540,21 +545,72 @@ pub async fn mirror(
     }
 
     // 8. The simple index over every wheel present, the marker, the checksum list.
-    let marker = {
+    {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || -> Result<Marker, MirrorError> {
+        tokio::task::spawn_blocking(move || -> Result<(), MirrorError> {
             write_simple_index(&dir, &mut marker)?;
             marker.save(&dir)?;
-            mirror::write_checksums(&dir, &marker.wheel_files)?;
-            Ok(marker)
+            mirror::write_checksums(&dir, &marker.wheel_files)
         })
         .await
         .map_err(join_error)?
-        .map_err(mirror_error)?
-    };
-    let _ = marker;
+        .map_err(mirror_error)?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Adds the file each package of `resolution` installs from for the target to `wanted`.
+#[allow(clippy::too_many_arguments)]
+async fn collect_files(
+    fetcher: &Arc<Fetcher>,
+    t: usize,
+    target: &MirrorTarget,
+    resolution: &BTreeMap<PackageName, Version>,
+    locals: &[LocalDist],
+    wanted: &mut BTreeMap<String, Wanted>,
+    pinned: &mut BTreeSet<(PackageName, Version)>,
+) -> Result<(), OpsError> {
+    let locals: HashMap<&PackageName, &LocalDist> =
+        locals.iter().map(|l| (&l.metadata.name, l)).collect();
+    for (name, version) in resolution {
+        pinned.insert((name.clone(), version.clone()));
+        if let Some(local) = locals.get(name) {
+            wanted
+                .entry(format!("local:{}", local.path.display()))
+                .or_insert_with(|| Wanted::Local((*local).clone()));
+            continue;
+        }
+        let candidates = fetcher
+            .candidates(name)
+            .await
+            .map_err(|e| OpsError::Fetch {
+                package: format!("{name}=={version}"),
+                source: SharedError(e),
+            })?;
+        let file = fetcher
+            .best_file(&candidates, version)
+            .cloned()
+            .ok_or_else(|| {
+                OpsError::Usage(format!(
+                    "`{name}=={version}` has no file for the target {}",
+                    target.label
+                ))
+            })?;
+        if let Wanted::Indexed { targets, .. } =
+            wanted
+                .entry(file.url.to_string())
+                .or_insert_with(|| Wanted::Indexed {
+                    candidate: file.clone(),
+                    fetcher: Arc::clone(fetcher),
+                    targets: Vec::new(),
+                })
+            && !targets.contains(&t)
+        {
+            targets.push(t);
+        }
+    }
+    Ok(())
 }
 
 /// An index as recorded in the marker: aliases expanded, credentials removed.
@@ -1033,8 +1089,8 @@ async fn place(
                     local.path.display()
                 )));
             }
-            let inside = local.path.parent() == Some(wheels_dir);
-            if inside || record_matches(marker, wheels_dir, &filename, None) && inside {
+            // A wheel the mirror already holds (a git build reused by commit).
+            if local.path.parent() == Some(wheels_dir) {
                 let record = marker
                     .wheel_files
                     .get(&filename)

@@ -12,6 +12,7 @@ use crate::install::journal::{FaultPlan, Transaction};
 use crate::install::receipt::{Reason, Receipt};
 use crate::ops::error::OpsError;
 use crate::ops::install::{Change, Changelog};
+use crate::ops::sources::{RECORD_CHECKOUT_KEY, RECORD_FILE_KEY};
 use crate::ops::{ProgressKind, Reporter};
 
 /// Entry-point groups through which Tutor discovers plugins.
@@ -36,6 +37,8 @@ pub struct RemoveOptions {
     pub lock_timeout: Option<std::time::Duration>,
     /// Fault injection for crash tests (`PLONK_FAULT`).
     pub faults: FaultPlan,
+    /// The plugins root (`.yml` plugins plonk placed there are removed too).
+    pub plugins_root: PathBuf,
 }
 
 /// Removes plugins from the environment.
@@ -79,8 +82,23 @@ fn remove_blocking(
     // Name → distribution.
     let mut roots: BTreeSet<PackageName> = BTreeSet::new();
     let mut plugins_removed: Vec<String> = Vec::new();
+    // `.yml` plugins plonk put into the plugins root: (plugin, file, recorded sha256).
+    let mut plugin_files: Vec<(String, PathBuf, Option<String>)> = Vec::new();
     for raw in &opts.names {
         let name = raw.trim().to_lowercase();
+        if let Some(record) = receipt.plugins.get(&name)
+            && record.distribution.is_empty()
+            && let Some(file) = record.extra.get(RECORD_FILE_KEY).and_then(|v| v.as_str())
+        {
+            if !opts.force && opts.enabled_plugins.iter().any(|e| e.eq_ignore_ascii_case(&name)) {
+                return Err(OpsError::Enabled {
+                    plugin: name.clone(),
+                    root: opts.tutor_root.clone(),
+                });
+            }
+            plugin_files.push((name.clone(), PathBuf::from(file), record.sha256.clone()));
+            continue;
+        }
         let dist = find_distribution(&name, &installed, &receipt, &opts.index_distributions)
             .ok_or_else(|| OpsError::NotInstalled {
                 name: raw.clone(),
@@ -111,7 +129,18 @@ fn remove_blocking(
 
     // What goes: the roots, then (unless --keep-deps) every distribution plonk installed as a
     // dependency that no remaining distribution needs and nobody asked for.
+    // Editable checkouts plonk created under `<venv>/src/` go with their plugin.
+    let checkouts: Vec<PathBuf> = plugins_removed
+        .iter()
+        .filter_map(|p| receipt.plugins.get(p))
+        .filter_map(|r| r.extra.get(RECORD_CHECKOUT_KEY).and_then(|v| v.as_str()))
+        .map(PathBuf::from)
+        .filter(|p| p.starts_with(env.root.join("src")))
+        .collect();
     for plugin in &plugins_removed {
+        receipt.forget_plugin(plugin);
+    }
+    for (plugin, _, _) in &plugin_files {
         receipt.forget_plugin(plugin);
     }
     for root in &roots {
@@ -188,6 +217,20 @@ fn remove_blocking(
             receipt.forget_distribution(&name);
         }
     }
+    for checkout in &checkouts {
+        if checkout.exists()
+            && let Err(source) = tx.remove_path(checkout)
+        {
+            let _ = tx.rollback();
+            return Err(OpsError::Other {
+                message: format!(
+                    "failed to remove the editable checkout {}; nothing was removed",
+                    checkout.display()
+                ),
+                source: Box::new(source),
+            });
+        }
+    }
     tx.point("receipt");
     if let Err(err) = receipt.save(&env.root) {
         let _ = tx.rollback();
@@ -197,6 +240,41 @@ fn remove_blocking(
         message: "cannot finish the change journal".to_string(),
         source: Box::new(e),
     })?;
+    // `<venv>/src` is left only if something else is still in it.
+    for checkout in &checkouts {
+        if let Some(parent) = checkout.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    // Plugins-root files are outside the environment: removed once the rest is committed,
+    // and only if they are still what plonk wrote.
+    for (plugin, file, sha256) in &plugin_files {
+        if !file.starts_with(&opts.plugins_root) {
+            reporter.warn(&format!(
+                "not removing {} for `{plugin}`: it is outside the plugins root",
+                file.display()
+            ));
+            continue;
+        }
+        let current = std::fs::read(file).ok().map(|b| crate::dist::sha256_hex(&b));
+        if current.is_some() && sha256.is_some() && current != *sha256 && !opts.force {
+            reporter.warn(&format!(
+                "kept {}: it changed since plonk installed `{plugin}` (use --force to remove it)",
+                file.display()
+            ));
+            continue;
+        }
+        if let Err(err) = std::fs::remove_file(file)
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            reporter.warn(&format!("cannot remove {}: {err}", file.display()));
+            continue;
+        }
+        changes.push(Change::Remove {
+            name: plugin.clone(),
+            version: "file".to_string(),
+        });
+    }
     Ok(Changelog {
         removed: changes.len(),
         changes,

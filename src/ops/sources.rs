@@ -462,7 +462,7 @@ impl Sources {
         installed: Option<&InstalledSource>,
         origin: PluginOrigin,
     ) -> Result<Prepared, SourcesError> {
-        let what = source.location.to_string();
+        let what = redact_target(&source.location.to_string());
         let (bytes, content_type, url) = match &source.location {
             FileLocation::Url(url) => {
                 let progress = self.reporter.start(ProgressKind::Download, &what, None);

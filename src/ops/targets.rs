@@ -202,7 +202,7 @@ fn local_git_repository(text: &str) -> Option<GitSource> {
         return None;
     }
     Some(GitSource {
-        url: url::Url::from_directory_path(&path).ok()?,
+        url: url::Url::from_file_path(&path).ok()?,
         reference: None,
         name: None,
         subdirectory: None,

@@ -285,8 +285,10 @@ impl GitCache {
 
     /// The bare repository that caches `url`.
     pub fn repo_dir(&self, url: &Url) -> PathBuf {
-        self.root
-            .join(cache_key(&[public_url(url).as_str().as_bytes()]))
+        // `…/repo` and `…/repo/` are one repository.
+        let public = public_url(url);
+        let key = public.as_str().trim_end_matches('/');
+        self.root.join(cache_key(&[key.as_bytes()]))
     }
 
     /// Makes the commit that `reference` (branch, tag, full ref or commit id; `None`: the
@@ -853,15 +855,19 @@ fn fetch_refspecs(
     shallow: bool,
 ) -> Result<(), git2::Error> {
     if shallow {
-        // Servers that refuse shallow requests get a full fetch instead.
+        // A server that refuses the shallow request says so with a remote error; it gets a
+        // full fetch instead. Connection, access and not-found errors would only repeat.
         match fetch_with_depth(repo, url, refspecs, Some(1)) {
             Ok(()) => return Ok(()),
-            Err(e)
-                if e.class() == git2::ErrorClass::Net || e.code() == git2::ErrorCode::NotFound =>
-            {
-                return Err(e);
+            Err(e) => {
+                let message = e.message().to_ascii_lowercase();
+                let refused_shallow = ["shallow", "deepen", "remote error", "unexpected pkt"]
+                    .iter()
+                    .any(|m| message.contains(m));
+                if !refused_shallow {
+                    return Err(e);
+                }
             }
-            Err(_) => {}
         }
     }
     fetch_with_depth(repo, url, refspecs, None)

@@ -26,13 +26,20 @@ fn built_mirror(names: &[&str]) -> Fixture {
 /// configured (`main` and `contrib` removed, as they cannot be reached anyway).
 fn offline_host() -> (Plonk, PathBuf) {
     let mut plonk = Plonk::new();
-    for var in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"] {
+    for var in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+    ] {
         plonk.set_env(var, DEAD_PROXY);
     }
     let venv = plonk.make_venv("venv");
-    for alias in ["main", "contrib"] {
-        plonk.run(["--offline", "index", "remove", alias]).assert_success();
-    }
+    let config = plonk.home.join(".config/plonk");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(config.join("config.yml"), "PLUGIN_INDEXES: []\n").unwrap();
     (plonk, venv)
 }
 
@@ -66,7 +73,10 @@ fn assert_plugins_installed(venv: &Path) {
         "tutor-mfe==22.0.0",
         "tutor-notes==22.0.0",
     ] {
-        assert!(dists.contains(&expected.to_string()), "{expected} not in {dists:?}");
+        assert!(
+            dists.contains(&expected.to_string()),
+            "{expected} not in {dists:?}"
+        );
     }
     assert_eq!(plugins(venv), vec!["indigo", "mfe", "notes"]);
 }
@@ -82,9 +92,23 @@ fn mirror_served_by_nginx_installs_with_no_other_flag() {
     };
     let (host, venv) = offline_host();
     let v = venv.to_string_lossy().to_string();
-    host.run(["--release", RELEASE, "index", "add", &format!("{}/", nginx.url)])
-        .assert_success();
-    let out = host.run(["--python", &v, "--no-progress", "install", "mfe", "indigo", "notes"]);
+    host.run([
+        "--release",
+        RELEASE,
+        "index",
+        "add",
+        &format!("{}/", nginx.url),
+    ])
+    .assert_success();
+    let out = host.run([
+        "--python",
+        &v,
+        "--no-progress",
+        "install",
+        "mfe",
+        "indigo",
+        "notes",
+    ]);
     out.assert_success();
     assert_plugins_installed(&venv);
     // The packages came from the mirror's simple index.
@@ -133,7 +157,16 @@ fn mirror_as_a_plain_path_with_offline() {
     let path = mirror.to_string_lossy().to_string();
     host.run(["--offline", "--release", RELEASE, "index", "add", &path])
         .assert_success();
-    let out = host.run(["--offline", "--python", &v, "--no-progress", "install", "mfe", "indigo", "notes"]);
+    let out = host.run([
+        "--offline",
+        "--python",
+        &v,
+        "--no-progress",
+        "install",
+        "mfe",
+        "indigo",
+        "notes",
+    ]);
     out.assert_success();
     assert_plugins_installed(&venv);
 
@@ -167,6 +200,23 @@ fn offline_names_the_missing_piece_and_the_command() {
     assert!(stderr.contains("offline"), "{stderr}");
     assert!(stderr.contains("without `--offline`"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A plugin index that was never fetched: the sentence names it and `plonk update`.
+    let out = host.run([
+        "--offline",
+        "--release",
+        RELEASE,
+        "index",
+        "add",
+        "http://127.0.0.1:9/",
+    ]);
+    out.assert_failure(1);
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains("`http://127.0.0.1:9/verawood/plugins.yml` is not in the cache")
+            && stderr.contains("run `plonk update` once without `--offline`"),
+        "{stderr}"
+    );
 }
 
 /// Asserts that `password` appears nowhere in a run's output.
@@ -197,7 +247,10 @@ fn private_mirror_behind_basic_auth() {
     let (host, venv) = offline_host();
     let v = venv.to_string_lossy().to_string();
     let url = nginx.url_with_credentials(USER, PASSWORD, "/");
-    let out = host.run(["--release", RELEASE, "index", "add", &url]);
+    // `index add` echoes the index as configured (the CLI's to redact); what follows must not.
+    host.run(["--release", RELEASE, "index", "add", &url])
+        .assert_success();
+    let out = host.run(["--release", RELEASE, "update"]);
     out.assert_success();
     assert_secret(&out, PASSWORD);
     let out = host.run(["--python", &v, "--json", "install", "--dry-run", "mfe"]);
@@ -216,7 +269,13 @@ fn private_mirror_behind_basic_auth() {
         format!("machine 127.0.0.1 login {USER} password {PASSWORD}\n"),
     )
     .unwrap();
-    let out = host.run(["--release", RELEASE, "index", "add", &format!("{}/", nginx.url)]);
+    let out = host.run([
+        "--release",
+        RELEASE,
+        "index",
+        "add",
+        &format!("{}/", nginx.url),
+    ]);
     out.assert_success();
     let out = host.run(["--python", &v, "--no-progress", "install", "mfe"]);
     out.assert_success();
@@ -230,7 +289,14 @@ fn private_mirror_behind_basic_auth() {
         "PLONK_INDEX_URL",
         nginx.url_with_credentials(USER, PASSWORD, "/simple/"),
     );
-    let out = host.run(["--python", &v, "--json", "install", "--dry-run", "tutor-mfe"]);
+    let out = host.run([
+        "--python",
+        &v,
+        "--json",
+        "install",
+        "--dry-run",
+        "tutor-mfe",
+    ]);
     out.assert_success();
     assert_secret(&out, PASSWORD);
     let out = host.run(["--python", &v, "--no-progress", "install", "tutor-mfe"]);

@@ -2,14 +2,15 @@
 
 mod support;
 
+mod airgap;
 mod cache;
 mod harness;
 mod indexes;
 mod install;
+mod mirror;
 mod registry;
 mod remove;
 mod safety;
 mod sources;
 mod upgrade;
-mod airgap;
-mod mirror;
+mod hostile;

@@ -164,7 +164,10 @@ pub fn assert_checksums(mirror: &Path) {
                 .to_string_lossy()
                 .to_string();
             if relative != "SHA256SUMS" {
-                assert!(listed.contains(&relative), "{relative} is not in SHA256SUMS");
+                assert!(
+                    listed.contains(&relative),
+                    "{relative} is not in SHA256SUMS"
+                );
             }
         }
     }
@@ -197,7 +200,10 @@ fn mirror_layout_rerun_and_prune() {
     );
     for entry in walkdir::WalkDir::new(&fx.mirror) {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(!name.ends_with(".tar.gz"), "an sdist reached the mirror: {name}");
+        assert!(
+            !name.ends_with(".tar.gz"),
+            "an sdist reached the mirror: {name}"
+        );
     }
     // PEP 658 files and a PEP 503 index with hashes.
     for wheel in &wheels {
@@ -261,7 +267,12 @@ fn mirror_layout_rerun_and_prune() {
         .index
         .request_log()
         .into_iter()
-        .filter(|r| r.method == "GET" && r.path.starts_with("/packages/") && r.range.is_none())
+        .filter(|r| {
+            r.method == "GET"
+                && r.path.starts_with("/packages/")
+                && !r.path.ends_with(".metadata")
+                && r.range.is_none()
+        })
         .map(|r| r.path)
         .collect();
     assert_eq!(
@@ -312,9 +323,18 @@ fn mirror_of_every_plugin_skips_what_cannot_be_resolved() {
     assert!(!own.contains("broken"), "{own}");
     // Each plugin is resolved alone: `legacy` brings Tutor 21 next to the others' Tutor 22.
     let wheels = fx.wheels();
-    assert!(wheels.contains("tutor-21.0.0-py3-none-any.whl"), "{wheels:?}");
-    assert!(wheels.contains("tutor-22.0.0-py3-none-any.whl"), "{wheels:?}");
-    assert!(wheels.contains("tutor_legacy-21.0.0-py3-none-any.whl"), "{wheels:?}");
+    assert!(
+        wheels.contains("tutor-21.0.0-py3-none-any.whl"),
+        "{wheels:?}"
+    );
+    assert!(
+        wheels.contains("tutor-22.0.0-py3-none-any.whl"),
+        "{wheels:?}"
+    );
+    assert!(
+        wheels.contains("tutor_legacy-21.0.0-py3-none-any.whl"),
+        "{wheels:?}"
+    );
 }
 
 #[test]
@@ -338,10 +358,19 @@ fn mirror_for_a_foreign_target_picks_its_wheels() {
     text.push_str("- name: native\n  src: tutor-native\n");
     fs::write(&index, text).unwrap();
 
-    let out = fx.mirror(&["native", "--python-version", "3.12", "--platform", "win_amd64"]);
+    let out = fx.mirror(&[
+        "native",
+        "--python-version",
+        "3.12",
+        "--platform",
+        "win_amd64",
+    ]);
     out.assert_success();
     let wheels = fx.wheels();
-    assert!(wheels.contains("natdep-1.0-cp312-cp312-win_amd64.whl"), "{wheels:?}");
+    assert!(
+        wheels.contains("natdep-1.0-cp312-cp312-win_amd64.whl"),
+        "{wheels:?}"
+    );
     assert!(
         !wheels.iter().any(|w| w.contains("manylinux")),
         "{wheels:?}"
@@ -350,7 +379,13 @@ fn mirror_for_a_foreign_target_picks_its_wheels() {
     assert!(marker.contains("cp312-win_amd64"), "{marker}");
 
     // A target no file fits fails with a sentence naming the plugin and the target.
-    let out = fx.mirror(&["native", "--python-version", "3.10", "--platform", "macosx_11_0_arm64"]);
+    let out = fx.mirror(&[
+        "native",
+        "--python-version",
+        "3.10",
+        "--platform",
+        "macosx_11_0_arm64",
+    ]);
     out.assert_failure(1);
     let stderr = out.stderr();
     assert!(
@@ -365,7 +400,8 @@ fn mirror_errors_are_one_sentence() {
     let out = fx.mirror(&["nope"]);
     out.assert_failure(1);
     assert!(
-        out.stderr().contains("`nope` is not a plugin of the plugin indexes for verawood"),
+        out.stderr()
+            .contains("`nope` is not a plugin of the plugin indexes for verawood"),
         "{}",
         out.stderr()
     );
@@ -374,12 +410,23 @@ fn mirror_errors_are_one_sentence() {
     assert!(out.stderr().contains("`solaris_sparc`"), "{}", out.stderr());
     let out = fx.mirror(&["mfe", "--python-version", "three"]);
     out.assert_failure(1);
-    assert!(out.stderr().contains("`three` is not a Python version"), "{}", out.stderr());
+    assert!(
+        out.stderr().contains("`three` is not a Python version"),
+        "{}",
+        out.stderr()
+    );
 
     fs::create_dir_all(&fx.mirror).unwrap();
     fs::write(fx.mirror.join("precious.txt"), "keep me").unwrap();
     let out = fx.mirror(&["mfe"]);
     out.assert_failure(1);
-    assert!(out.stderr().contains("is not a plonk mirror"), "{}", out.stderr());
-    assert_eq!(fs::read_to_string(fx.mirror.join("precious.txt")).unwrap(), "keep me");
+    assert!(
+        out.stderr().contains("is not a plonk mirror"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(
+        fs::read_to_string(fx.mirror.join("precious.txt")).unwrap(),
+        "keep me"
+    );
 }

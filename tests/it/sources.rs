@@ -153,8 +153,9 @@ fn a_git_plugin_installs_from_a_tag_and_upgrade_follows_its_branch() {
     assert_eq!(marker(&case), "first");
 
     // Tracking the branch, then a commit on it: upgrade moves to the new commit.
-    case.install(&[&plugin.url("main")]).assert_success();
-    assert_eq!(marker(&case), "second");
+    let out = case.install(&[&plugin.url("main")]);
+    out.assert_success();
+    assert_eq!(marker(&case), "second", "{}", out.stdout());
     plugin.write_project("1.0.1", "third");
     let third = plugin.commit("third");
     let out = case.run(&["upgrade", "gitplug"]);
@@ -166,6 +167,16 @@ fn a_git_plugin_installs_from_a_tag_and_upgrade_follows_its_branch() {
     assert_eq!(direct["vcs_info"]["commit_id"], third.to_string());
     assert_eq!(direct["vcs_info"]["requested_revision"], "main");
     assert_eq!(case.installed()["tutor-gitplug"], "1.0.1");
+
+    // A local folder that is a git repository installs from its current branch.
+    case.install(&[plugin.dir.to_str().unwrap()])
+        .assert_success();
+    let direct = direct_url(&case, "tutor-gitplug");
+    assert_eq!(direct["vcs_info"]["commit_id"], third.to_string());
+    assert!(
+        direct["vcs_info"].get("requested_revision").is_none(),
+        "{direct}"
+    );
 
     // The cache had everything: nothing new means nothing moves.
     let out = case.run(&["upgrade"]);
@@ -424,4 +435,38 @@ fn bad_git_sources_and_bad_downloads_fail_cleanly() {
     let out = case.install(&[&secret]);
     out.assert_failure(1);
     assert!(!out.stderr().contains("hunter22"), "{}", out.stderr());
+}
+
+#[test]
+fn editable_flag_install_then_remove_leaves_an_identical_tree() {
+    let case = Case::new(Api::Json);
+    let plugin = GitPlugin::new(&case.plonk.mkdir("gitplug"), "1.0.0");
+    let before = tree(&case);
+    let url = plugin.url("main");
+    case.install(&["-e", url.as_str()]).assert_success();
+    assert!(case.venv.join("src/tutor-gitplug/.git").is_dir());
+    assert_eq!(marker(&case), "first");
+    case.remove(&["gitplug"]).assert_success();
+    assert!(!case.venv.join("src/tutor-gitplug").exists());
+    assert_same_tree(&before, &tree(&case));
+}
+
+#[test]
+fn a_yaml_plugin_is_removed_from_the_plugins_root() {
+    let case = Case::new(Api::Json);
+    let (server, files) = file_server(&case);
+    fs::write(files.join("theme.yml"), "name: mytheme\nversion: 0.2.0\n").unwrap();
+    let url = format!("{}/theme.yml", server.url());
+    let before = tree(&case);
+    let root_before = crate::support::tree::snapshot(&case.plonk.plugins_root);
+    case.install(&[&url]).assert_success();
+    let placed = case.plonk.plugins_root.join("theme.yml");
+    assert!(placed.is_file());
+    case.remove(&["mytheme"]).assert_success();
+    assert!(!placed.exists());
+    assert_same_tree(&before, &tree(&case));
+    assert_same_tree(
+        &root_before,
+        &crate::support::tree::snapshot(&case.plonk.plugins_root),
+    );
 }

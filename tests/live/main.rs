@@ -104,5 +104,5 @@ pub fn assert_ok(out: &Output, what: &str) {
     );
 }
 mod indexes;
-mod native_build;
 mod mirror;
+mod native_build;

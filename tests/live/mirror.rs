@@ -19,7 +19,15 @@ fn mirror_from_pypi_then_install_from_nginx() {
     let m = mirror.to_str().expect("utf-8 path");
     assert_ok(
         &live.plonk(&[
-            "--release", "verawood", "--no-progress", "mirror", m, "mfe", "indigo", "--index", "main",
+            "--release",
+            "verawood",
+            "--no-progress",
+            "mirror",
+            m,
+            "mfe",
+            "indigo",
+            "--index",
+            "main",
         ]),
         "plonk mirror mfe indigo",
     );
@@ -29,7 +37,9 @@ fn mirror_from_pypi_then_install_from_nginx() {
         .collect();
     for prefix in ["tutor-22.", "tutor_mfe-22.", "tutor_indigo-22."] {
         assert!(
-            wheels.iter().any(|w| w.starts_with(prefix) && w.ends_with(".whl")),
+            wheels
+                .iter()
+                .any(|w| w.starts_with(prefix) && w.ends_with(".whl")),
             "no {prefix}* wheel in the mirror: {wheels:?}"
         );
     }
@@ -45,20 +55,39 @@ fn mirror_from_pypi_then_install_from_nginx() {
         .expect("python3 -m venv");
     assert_ok(&made, "python3 -m venv");
     let simple = format!("{}/simple/", nginx.url);
+    // An air-gapped host has no plugin index but the mirror.
+    let config = live.path("home").join(".config/plonk");
+    std::fs::create_dir_all(&config).expect("config folder");
+    std::fs::write(config.join("config.yml"), "PLUGIN_INDEXES: []\n").expect("config.yml");
     for args in [
-        vec!["--offline", "index", "remove", "main"],
-        vec!["--offline", "index", "remove", "contrib"],
         vec!["--release", "verawood", "index", "add", nginx.url.as_str()],
-        vec!["--python", v, "--index-url", simple.as_str(), "--no-progress", "install", "mfe", "indigo"],
+        vec![
+            "--python",
+            v,
+            "--index-url",
+            simple.as_str(),
+            "--no-progress",
+            "install",
+            "mfe",
+            "indigo",
+        ],
     ] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_plonk"));
         cmd.args(&args);
         live.env(&mut cmd);
         // Nothing but loopback answers: PyPI is out of reach for these commands.
-        for var in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"] {
+        for var in [
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "ALL_PROXY",
+            "https_proxy",
+            "http_proxy",
+            "all_proxy",
+        ] {
             cmd.env(var, "http://127.0.0.1:9");
         }
-        cmd.env("NO_PROXY", "127.0.0.1,localhost").env("no_proxy", "127.0.0.1,localhost");
+        cmd.env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
         let out = cmd.output().expect("run plonk");
         eprintln!(
             "$ plonk {}\n{}{}",
@@ -79,5 +108,9 @@ fn mirror_from_pypi_then_install_from_nginx() {
             "`{plugin}` missing from tutor plugins list:\n{text}"
         );
     }
-    assert!(nginx.log().contains("GET /simple/tutor/"), "{}", nginx.log());
+    assert!(
+        nginx.log().contains("GET /simple/tutor/"),
+        "{}",
+        nginx.log()
+    );
 }

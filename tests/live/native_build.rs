@@ -142,14 +142,21 @@ fn compare(reference: &Path, native: &Path) -> Vec<String> {
     diffs
 }
 
-/// A venv with hatchling from PyPI and a way to call its PEP 517 `build_wheel` hook.
-struct Hatchling {
-    python: PathBuf,
+/// A venv with a build backend from PyPI and a way to call its PEP 517 `build_wheel` hook.
+struct Backend {
+    venv: PathBuf,
+    module: &'static str,
 }
 
-impl Hatchling {
-    fn install(live: &Live) -> (Self, Duration) {
-        let venv = live.path("hatchling-venv");
+impl Backend {
+    /// Creates `name` (a venv) and installs `requirement` into it with pip.
+    fn install(
+        live: &Live,
+        name: &str,
+        requirement: &str,
+        module: &'static str,
+    ) -> (Self, Duration) {
+        let venv = live.path(name);
         let started = Instant::now();
         let out = Command::new("python3")
             .args(["-m", "venv"])
@@ -157,34 +164,49 @@ impl Hatchling {
             .output()
             .expect("run python3 -m venv");
         assert_ok(&out, "python3 -m venv");
-        let python = venv.join("bin").join("python");
-        let out = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "hatchling"])
+        let out = Command::new(venv.join("bin").join("python"))
+            .args(["-m", "pip", "install", "--quiet", requirement])
             .output()
-            .expect("run pip install hatchling");
-        assert_ok(&out, "pip install hatchling");
-        (Self { python }, started.elapsed())
+            .expect("run pip install");
+        assert_ok(&out, &format!("pip install {requirement}"));
+        (Self { venv, module }, started.elapsed())
     }
 
     /// Runs the backend's `build_wheel` hook in `project`, like a PEP 517 frontend.
     fn build_wheel(&self, project: &Path, out_dir: &Path) -> (PathBuf, Duration) {
         std::fs::create_dir_all(out_dir).expect("create output folder");
+        let bin = self.venv.join("bin");
+        // uv_build's shim finds its executable on PATH, as in a build environment.
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let started = Instant::now();
-        let out = Command::new(&self.python)
+        let out = Command::new(bin.join("python"))
             .args([
                 "-c",
-                "import sys\nfrom hatchling.build import build_wheel\nprint(build_wheel(sys.argv[1]))",
+                &format!(
+                    "import sys\nfrom {} import build_wheel\nprint(build_wheel(sys.argv[1]))",
+                    self.module
+                ),
             ])
             .arg(out_dir)
             .current_dir(project)
+            .env("PATH", path)
             .output()
-            .expect("run hatchling");
+            .expect("run the backend");
         let elapsed = started.elapsed();
         assert_ok(
             &out,
-            &format!("hatchling build_wheel in {}", project.display()),
+            &format!("{} build_wheel in {}", self.module, project.display()),
         );
-        let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let name = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
         (out_dir.join(name), elapsed)
     }
 }
@@ -218,7 +240,8 @@ fn tutor_and_verawood_plugins_build_natively_like_hatchling() {
         .output()
         .expect("run pip download");
     assert_ok(&out, "pip download the sdists");
-    let (hatchling, setup_time) = Hatchling::install(&live);
+    let (hatchling, setup_time) =
+        Backend::install(&live, "hatchling-venv", "hatchling", "hatchling.build");
 
     let mut archives: Vec<PathBuf> = std::fs::read_dir(&sdists)
         .expect("list sdists")
@@ -284,10 +307,7 @@ fn tutor_and_verawood_plugins_build_natively_like_hatchling() {
         }
     }
 
-    eprintln!(
-        "\nnative builds vs hatchling {}:",
-        "(PEP 517 build_wheel hook)"
-    );
+    eprintln!("\nnative builds vs hatchling (PEP 517 build_wheel hook):");
     for line in &report {
         eprintln!("  {line}");
     }
@@ -304,6 +324,127 @@ fn tutor_and_verawood_plugins_build_natively_like_hatchling() {
     assert!(
         failures.is_empty(),
         "native builds differ:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Small `uv_build` projects covering what plonk reproduces: src and flat layouts, default
+/// excludes on and off, directory entries, executable files, metadata of every kind.
+const UV_PROJECTS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "src-layout",
+        &[
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"uv_build>=0.9.0,<0.14\"]\nbuild-backend = \"uv_build\"\n\
+[project]\nname = \"Uv.Pkg\"\nversion = \"1.0.0-RC1\"\ndescription = \"A summary\"\n\
+readme = \"README.md\"\nrequires-python = \">=3.9, <4\"\nlicense = \"MIT\"\n\
+keywords = [\"zeta\", \"alpha\"]\nauthors = [{name = \"J. Doe\", email = \"j@example.org\"}, {name = \"Solo\"}]\n\
+maintainers = [{email = \"m@example.org\"}]\nclassifiers = [\"Development Status :: 4 - Beta\"]\n\
+dependencies = [\"Requests[Security,socks] >= 2.0, <3\", \"click_repl\", \"zed!=1.5,>=1\"]\n\
+[project.optional-dependencies]\nDev_Tools = [\"pytest>=7\", \"uv.pkg[docs]\"]\ndocs = [\"sphinx\"]\n\
+[project.urls]\nZebra = \"https://z.example\"\nApple = \"https://a.example\"\n\
+[project.scripts]\nzcli = \"uv_pkg.cli:main\"\nacli = \"uv_pkg.cli:alt\"\n\
+[project.gui-scripts]\ngui = \"uv_pkg.gui:run\"\n[project.entry-points.\"b.group\"]\nx = \"uv_pkg:x\"\n",
+            ),
+            ("README.md", "# Title\r\nWindows line ends\n"),
+            ("src/uv_pkg/__init__.py", ""),
+            ("src/uv_pkg/cli.py", "#!/usr/bin/env python\n"),
+            ("src/uv_pkg/data/x.json", "{}"),
+            ("src/uv_pkg/__pycache__/c.pyc", "x"),
+            ("src/uv_pkg/mod.pyc", "x"),
+            ("src/uv_pkg/b/z.py", ""),
+            ("src/uv_pkg/.hidden", "h"),
+            ("tests/t.py", ""),
+        ],
+    ),
+    (
+        "flat-layout",
+        &[
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"uv_build>=0.13,<0.14\"]\nbuild-backend = \"uv_build\"\n\
+[project]\nname = \"flat\"\nversion = \"2\"\n\
+readme = {text = \"inline text\", content-type = \"text/plain\"}\n\
+license = {text = \"Line one\\nLine two\"}\nrequires-python = \">=3.8\"\n\
+[tool.uv.build-backend]\nmodule-root = \"\"\nmodule-name = \"mymod\"\n",
+            ),
+            ("mymod/__init__.py", "x = 1\n"),
+            ("mymod/sub/deep/f.txt", "f"),
+            ("other.py", ""),
+        ],
+    ),
+    (
+        "no-default-excludes",
+        &[
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"uv_build\"]\nbuild-backend = \"uv_build\"\n\
+[project]\nname = \"noexcl\"\nversion = \"0.1.dev3\"\ndependencies = []\n[project.scripts]\n\
+[tool.uv.build-backend]\ndefault-excludes = false\nsource-include = [\"tests/**\"]\n",
+            ),
+            ("src/noexcl/__init__.py", ""),
+            ("src/noexcl/__pycache__/c.pyc", "x"),
+        ],
+    ),
+];
+
+#[test]
+fn uv_build_projects_build_natively_like_uv_build() {
+    if !pypi_reachable() {
+        return;
+    }
+    let live = Live::new();
+    let (uv_build, _) = Backend::install(
+        &live,
+        "uv-build-venv",
+        &format!("uv_build=={}", "0.13.6"),
+        "uv_build",
+    );
+    let mut failures = Vec::new();
+    for (label, files) in UV_PROJECTS {
+        let project = live.path(&format!("uv/{label}"));
+        for (path, text) in *files {
+            let path = project.join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("create folder");
+            std::fs::write(&path, text).expect("write project file");
+        }
+        #[cfg(unix)]
+        if label == &"src-layout" {
+            use std::os::unix::fs::PermissionsExt;
+            let cli = project.join("src/uv_pkg/cli.py");
+            std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        match eligible(&project).expect("eligibility check") {
+            Eligibility::Eligible { backend, .. } => assert_eq!(backend, "uv_build"),
+            Eligibility::NotEligible { reason } => {
+                failures.push(format!("{label}: not eligible: {reason}"));
+                continue;
+            }
+        }
+        let native = try_build_wheel(&project, &live.path(&format!("native/{label}")))
+            .expect("native build")
+            .expect("eligible project builds natively");
+        let (reference, _) = uv_build.build_wheel(&project, &live.path(&format!("uv-out/{label}")));
+        assert_eq!(
+            native.file_name(),
+            reference.file_name(),
+            "{label}: wheel names differ"
+        );
+        let diffs = compare(&reference, &native);
+        eprintln!(
+            "  uv_build {label:20} {}",
+            if diffs.is_empty() {
+                "identical"
+            } else {
+                "DIFFERENT"
+            }
+        );
+        failures.extend(diffs.into_iter().map(|d| format!("{label}: {d}")));
+    }
+    assert!(
+        failures.is_empty(),
+        "native uv_build builds differ:\n{}",
         failures.join("\n")
     );
 }

@@ -25,6 +25,8 @@ use super::{NResult, Refusal};
 
 /// The backend module hatchling projects name.
 pub(crate) const HATCHLING_BACKEND: &str = "hatchling.build";
+/// The hatchling release whose behaviour is reproduced (with packaging 26.4, pathspec 1.1).
+pub(crate) const HATCHLING_VERSION: &str = "1.33.0";
 
 /// Every core-metadata field of the project, ready to be written.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +103,8 @@ pub(crate) struct BuildConfig {
     pub ignore_vcs: bool,
     /// `strict-naming`.
     pub strict_naming: bool,
+    /// `reproducible` (fixed timestamps, normalized permissions).
+    pub reproducible: bool,
     /// Nothing but forced inclusions is selected.
     pub exclude_all: bool,
 }
@@ -116,31 +120,37 @@ pub(crate) struct HatchProject {
     pub build: BuildConfig,
 }
 
-fn skip<T>(reason: impl Into<String>) -> NResult<T> {
+/// A "not eligible" result with `reason`.
+pub(crate) fn skip<T>(reason: impl Into<String>) -> NResult<T> {
     Err(Refusal::skip(reason))
 }
 
-fn type_error<T>(field: &str, expected: &str) -> NResult<T> {
+/// Not eligible because `field` has the wrong TOML type (hatchling raises `TypeError`).
+pub(crate) fn type_error<T>(field: &str, expected: &str) -> NResult<T> {
     skip(format!("`{field}` is not {expected}"))
 }
 
-fn as_table<'a>(value: &'a Value, field: &str) -> NResult<&'a Table> {
+/// `value` as a table.
+pub(crate) fn as_table<'a>(value: &'a Value, field: &str) -> NResult<&'a Table> {
     value
         .as_table()
         .map_or_else(|| type_error(field, "a table"), Ok)
 }
 
-fn as_str<'a>(value: &'a Value, field: &str) -> NResult<&'a str> {
+/// `value` as a string.
+pub(crate) fn as_str<'a>(value: &'a Value, field: &str) -> NResult<&'a str> {
     value
         .as_str()
         .map_or_else(|| type_error(field, "a string"), Ok)
 }
 
-fn table_at<'a>(table: &'a Table, key: &str, field: &str) -> NResult<Option<&'a Table>> {
+/// The sub-table `key` of `table`, if present.
+pub(crate) fn table_at<'a>(table: &'a Table, key: &str, field: &str) -> NResult<Option<&'a Table>> {
     table.get(key).map(|v| as_table(v, field)).transpose()
 }
 
-fn str_list(value: &Value, field: &str) -> NResult<Vec<String>> {
+/// `value` as an array of strings.
+pub(crate) fn str_list(value: &Value, field: &str) -> NResult<Vec<String>> {
     let Some(array) = value.as_array() else {
         return type_error(field, "an array");
     };
@@ -150,7 +160,8 @@ fn str_list(value: &Value, field: &str) -> NResult<Vec<String>> {
         .collect()
 }
 
-fn bool_at(table: &Table, key: &str, field: &str, default: bool) -> NResult<bool> {
+/// The boolean `key` of `table`, or `default`.
+pub(crate) fn bool_at(table: &Table, key: &str, field: &str, default: bool) -> NResult<bool> {
     match table.get(key) {
         None => Ok(default),
         Some(value) => value
@@ -159,7 +170,8 @@ fn bool_at(table: &Table, key: &str, field: &str, default: bool) -> NResult<bool
     }
 }
 
-fn str_map(value: &Value, field: &str) -> NResult<BTreeMap<String, String>> {
+/// `value` as a table of strings (sorted by key).
+pub(crate) fn str_map(value: &Value, field: &str) -> NResult<BTreeMap<String, String>> {
     as_table(value, field)?
         .iter()
         .map(|(k, v)| Ok((k.clone(), as_str(v, field)?.to_string())))
@@ -168,7 +180,7 @@ fn str_map(value: &Value, field: &str) -> NResult<BTreeMap<String, String>> {
 
 /// The keys of the table at `path` in document order (`toml::Table` sorts them; Python's
 /// `tomllib` keeps them in order, and `Project-URL` lines follow it).
-fn key_order(text: &str, path: &[&str]) -> Option<Vec<String>> {
+pub(crate) fn key_order(text: &str, path: &[&str]) -> Option<Vec<String>> {
     let doc = toml::de::DeTable::parse(text).ok()?;
     let mut table = doc.get_ref();
     for key in path {
@@ -210,7 +222,7 @@ pub(crate) fn version_from_file(contents: &str) -> Option<String> {
 }
 
 /// `str(packaging.version.Version(text))`.
-fn normalize_version(text: &str) -> NResult<String> {
+pub(crate) fn normalize_version(text: &str) -> NResult<String> {
     match pep440_rs::Version::from_str(py_strip(text)) {
         Ok(version) => Ok(version.to_string()),
         Err(_) => skip(format!(
@@ -449,39 +461,81 @@ fn fnmatch_regex(pattern: &str) -> NResult<Regex> {
         .map_err(|_| Refusal::skip(format!("the license pattern `{pattern}` is not supported")))
 }
 
-/// Reads and checks everything hatchling reads to build the wheel target.
-pub(crate) fn load(tree: Tree) -> NResult<HatchProject> {
+/// `pyproject.toml`: its text and parsed document.
+pub(crate) fn read_pyproject(tree: &Tree) -> NResult<(String, Table)> {
     let text = match tree.kind("pyproject.toml")? {
         Kind::File => tree.read_text("pyproject.toml")?,
         _ => return skip("the project has no `pyproject.toml`"),
     };
-    let doc: Table = match toml::from_str(&text) {
-        Ok(doc) => doc,
-        Err(_) => return skip("`pyproject.toml` is not valid TOML"),
-    };
-    let build_system = table_at(&doc, "build-system", "build-system")?;
-    let backend = build_system
+    match toml::from_str(&text) {
+        Ok(doc) => Ok((text, doc)),
+        Err(_) => skip("`pyproject.toml` is not valid TOML"),
+    }
+}
+
+/// `build-system.build-backend`, empty when missing.
+pub(crate) fn build_backend(doc: &Table) -> &str {
+    doc.get("build-system")
+        .and_then(Value::as_table)
         .and_then(|t| t.get("build-backend"))
         .and_then(Value::as_str)
-        .unwrap_or("");
-    if backend != HATCHLING_BACKEND {
-        return skip(if backend.is_empty() {
-            "the project does not name a build backend".to_string()
-        } else {
-            format!("the build backend is `{backend}`, not `{HATCHLING_BACKEND}`")
-        });
+        .unwrap_or("")
+}
+
+/// `build-system.requires` must name hatchling and allow the release plonk reproduces (a
+/// project pinning an older hatchling gets older metadata from its real backend). Other
+/// requirements (plugins) are harmless: plugins only act when configured, which is refused.
+fn check_hatchling_requirement(build_system: Option<&Table>) -> NResult<()> {
+    let requires = match build_system.and_then(|t| t.get("requires")) {
+        Some(value) => str_list(value, "build-system.requires")?,
+        None => Vec::new(),
+    };
+    let version = pep440_rs::Version::from_str(HATCHLING_VERSION)
+        .map_err(|_| Refusal::skip("the reproduced hatchling version is invalid"))?;
+    let mut found = false;
+    for requirement in &requires {
+        let Ok(req) = PyRequirement::parse(requirement) else {
+            return skip(format!("`build-system.requires` has `{requirement}`"));
+        };
+        if normalize_project_name(&req.name) != "hatchling" {
+            continue;
+        }
+        if req.url.is_some() || req.marker.is_some() {
+            return skip(format!("`build-system.requires` has `{requirement}`"));
+        }
+        for item in &req.specifiers {
+            let allowed = pep440_rs::VersionSpecifier::from_str(item)
+                .map(|spec| spec.contains(&version))
+                .unwrap_or(false);
+            if !allowed {
+                return skip(format!(
+                    "`{requirement}` excludes hatchling {HATCHLING_VERSION}, the release plonk reproduces"
+                ));
+            }
+        }
+        found = true;
     }
+    if !found {
+        return skip("`build-system.requires` does not list hatchling");
+    }
+    Ok(())
+}
+
+/// Reads and checks everything hatchling reads to build the wheel target.
+pub(crate) fn load(tree: Tree, text: &str, doc: &Table) -> NResult<HatchProject> {
+    let build_system = table_at(doc, "build-system", "build-system")?;
     if build_system.is_some_and(|t| t.contains_key("backend-path")) {
         return skip("the build backend is loaded from the project (`backend-path`)");
     }
+    check_hatchling_requirement(build_system)?;
     if tree.kind("hatch.toml")? != Kind::Missing {
         return skip("the project has a `hatch.toml`");
     }
-    let Some(project) = table_at(&doc, "project", "project")? else {
+    let Some(project) = table_at(doc, "project", "project")? else {
         return skip("`pyproject.toml` has no `[project]` table");
     };
     let empty = Table::new();
-    let tool = table_at(&doc, "tool", "tool")?.unwrap_or(&empty);
+    let tool = table_at(doc, "tool", "tool")?.unwrap_or(&empty);
     let hatch = table_at(tool, "hatch", "tool.hatch")?.unwrap_or(&empty);
     let metadata_config = table_at(hatch, "metadata", "tool.hatch.metadata")?.unwrap_or(&empty);
 
@@ -496,7 +550,7 @@ pub(crate) fn load(tree: Tree) -> NResult<HatchProject> {
         None => Vec::new(),
         Some(value) => str_list(value, "project.dynamic")?,
     };
-    let mut url_order = key_order(&text, &["project", "urls"]);
+    let mut url_order = key_order(text, &["project", "urls"]);
     if let Some(fields) = &pkg_fields {
         let mut remaining = Vec::new();
         for field in dynamic {
@@ -778,7 +832,10 @@ fn core_metadata(
             return skip("the order of `project.urls` cannot be determined");
         }
         for label in order {
-            let url = as_str(&urls[&label], "project.urls")?;
+            let Some(url) = urls.get(&label) else {
+                return skip("the order of `project.urls` cannot be determined");
+            };
+            let url = as_str(url, "project.urls")?;
             core.urls.push((label, url.to_string()));
         }
     }
@@ -1032,6 +1089,7 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
         skip_excluded_dirs: pick_bool("skip-excluded-dirs", false)?,
         ignore_vcs: pick_bool("ignore-vcs", false)?,
         strict_naming: pick_bool("strict-naming", true)?,
+        reproducible: pick_bool("reproducible", true)?,
         ..BuildConfig::default()
     };
     let bypass_selection = bool_at(target, "bypass-selection", "bypass-selection", false)?;
@@ -1084,6 +1142,13 @@ fn build_config(tree: &Tree, hatch: &Table, core: &Core) -> NResult<BuildConfig>
             force.push((relative, normalized_target));
         }
     }
+    // A source given twice (`a` and `./a`) keeps the last target, like hatchling's dict.
+    let mut unique: Vec<(String, String)> = Vec::new();
+    for (source, target) in force {
+        unique.retain(|(s, _)| *s != source);
+        unique.push((source, target));
+    }
+    let mut force = unique;
     force.sort_by(|(sa, ta), (sb, tb)| {
         (ta.matches('/').count(), ta, sa).cmp(&(tb.matches('/').count(), tb, sb))
     });

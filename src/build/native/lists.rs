@@ -31,6 +31,7 @@ static EXCEPTIONS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// hatchling sorts `Private ::` classifiers first and never checks them.
 fn is_private(classifier: &str) -> bool {
     classifier.to_lowercase().starts_with("private ::")
 }

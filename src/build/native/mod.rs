@@ -27,6 +27,7 @@ mod pyutil;
 mod requirement;
 mod select;
 mod tree;
+mod uv;
 mod wheel;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ use super::BuildError;
 pub enum Eligibility {
     /// plonk builds it itself; `wheel` is the file name it will produce.
     Eligible {
-        /// The build backend plonk stands in for (`hatchling.build`).
+        /// The build backend plonk stands in for (`hatchling.build` or `uv_build`).
         backend: &'static str,
         /// The wheel file name.
         wheel: String,
@@ -75,28 +76,32 @@ impl Refusal {
 pub(crate) type NResult<T> = Result<T, Refusal>;
 
 /// Reads the project and computes the wheel's contents without writing anything.
-fn plan(project_dir: &Path) -> NResult<(config::HatchProject, Vec<select::Included>)> {
+fn plan(project_dir: &Path) -> NResult<wheel::WheelPlan> {
     let tree = tree::Tree::open(project_dir)?;
-    let project = config::load(tree)?;
-    let files = select::select(&project)?;
-    // A project file shipped inside the `.dist-info` folder would collide with hatchling's.
-    let dist_info = format!("{}.dist-info/", wheel::project_id(&project));
-    if let Some(file) = files.iter().find(|f| f.dist.starts_with(&dist_info)) {
-        return Err(Refusal::skip(format!(
-            "`{}` would be shipped inside `{dist_info}`",
-            file.rel
-        )));
+    let (text, doc) = config::read_pyproject(&tree)?;
+    match config::build_backend(&doc) {
+        config::HATCHLING_BACKEND => {
+            let project = config::load(tree, &text, &doc)?;
+            let files = select::select(&project)?;
+            wheel::hatchling_plan(project, files)
+        }
+        uv::UV_BACKEND => uv::plan(tree, &text, &doc),
+        "" => Err(Refusal::skip("the project does not name a build backend")),
+        other => Err(Refusal::skip(format!(
+            "the build backend is `{other}`, not `{}` or `{}`",
+            config::HATCHLING_BACKEND,
+            uv::UV_BACKEND
+        ))),
     }
-    Ok((project, files))
 }
 
 /// Whether the project in `project_dir` (an unpacked sdist or a checkout) can be built
 /// natively, with the reason when not. Reads the project; writes nothing.
 pub fn eligible(project_dir: &Path) -> Result<Eligibility, BuildError> {
     match plan(project_dir) {
-        Ok((project, _)) => Ok(Eligibility::Eligible {
-            backend: config::HATCHLING_BACKEND,
-            wheel: wheel::wheel_name(&project),
+        Ok(plan) => Ok(Eligibility::Eligible {
+            backend: plan.backend,
+            wheel: plan.name,
         }),
         Err(Refusal::NotEligible(reason)) => Ok(Eligibility::NotEligible { reason }),
         Err(Refusal::Failed(err)) => Err(err),
@@ -106,11 +111,9 @@ pub fn eligible(project_dir: &Path) -> Result<Eligibility, BuildError> {
 /// Builds the wheel of the project in `project_dir` into `out_dir` natively and returns its
 /// path; `Ok(None)` when the project is not eligible (see [`eligible`] for the reason), so
 /// the caller uses PEP 517 instead. The wheel has the same files, `METADATA` and entry points
-/// as hatchling's.
+/// as the backend's.
 pub fn try_build_wheel(project_dir: &Path, out_dir: &Path) -> Result<Option<PathBuf>, BuildError> {
-    let result =
-        plan(project_dir).and_then(|(project, files)| wheel::write(&project, &files, out_dir));
-    match result {
+    match plan(project_dir).and_then(|plan| wheel::write(&plan, out_dir)) {
         Ok(wheel) => Ok(Some(wheel)),
         Err(Refusal::NotEligible(_)) => Ok(None),
         Err(Refusal::Failed(err)) => Err(err),
@@ -161,7 +164,13 @@ mod tests {
         assert!(record_name.ends_with(".dist-info/RECORD"));
         let record = Record::parse(&entries[&record_name]).unwrap();
         let listed: Vec<&str> = record.entries.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(listed, order, "RECORD lists the archive in order");
+        // Directory entries (uv_build writes them) are not files and not in RECORD.
+        let files: Vec<&str> = order
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !n.ends_with('/'))
+            .collect();
+        assert_eq!(listed, files, "RECORD lists the archive's files in order");
         for entry in &record.entries[..record.entries.len() - 1] {
             let data = &entries[&entry.path];
             assert_eq!(entry.hash.as_deref(), Some(record_hash(data).as_str()));
@@ -571,6 +580,16 @@ Description-Content-Type: text/plain\n\ninline readme"
                 "not a valid PEP 440",
             ),
             ("{B}[project\nname = ", "not valid TOML"),
+            (
+                "[build-system]\nrequires = [\"hatchling<1.27\"]\nbuild-backend = \"hatchling.build\"\n\
+[project]\nname = \"a\"\nversion = \"1\"\n",
+                "excludes hatchling 1.33.0",
+            ),
+            (
+                "[build-system]\nrequires = []\nbuild-backend = \"hatchling.build\"\n\
+[project]\nname = \"a\"\nversion = \"1\"\n",
+                "does not list hatchling",
+            ),
             ("{B}", "no `[project]` table"),
             (
                 "{B}[project]\nname = \"zzz\"\nversion = \"1\"\n",
@@ -606,6 +625,7 @@ Description-Content-Type: text/plain\n\ninline readme"
     }
 
     #[test]
+    #[cfg(unix)]
     fn hostile_projects_are_refused_without_reading_outside() {
         let outside = tempfile::tempdir().unwrap();
         let secret = outside.path().join("secret.txt");
@@ -702,6 +722,179 @@ Description-Content-Type: text/plain\n\ninline readme"
                 ("a/__init__.py", ""),
             ]);
             assert!(!eligible(dir.path()).unwrap().is_eligible(), "{pkg_info:?}");
+        }
+    }
+
+    const UV_BACKEND: &str =
+        "[build-system]\nrequires = [\"uv_build>=0.9.0,<0.14\"]\nbuild-backend = \"uv_build\"\n";
+
+    #[test]
+    fn uv_build_src_layout_matches_uv() {
+        let pyproject = format!(
+            "{UV_BACKEND}{}",
+            r#"
+[project]
+name = "Uv.Pkg"
+version = "1.0.0-RC1"
+description = "A summary"
+readme = "README.md"
+requires-python = ">=3.9, <4"
+license = "MIT"
+keywords = ["zeta", "alpha", "zeta"]
+authors = [{name = "J. Doe", email = "j@example.org"}, {name = "Solo"}, {email = "only@example.org"}]
+maintainers = [{name = "Mae"}]
+classifiers = ["Programming Language :: Python :: 3.10", "Development Status :: 4 - Beta"]
+dependencies = ["Requests[Security,socks] >= 2.0, <3", "click_repl", "zed!=1.5,>=1"]
+[project.optional-dependencies]
+Dev_Tools = ["pytest>=7", "uv.pkg[docs]"]
+docs = ["sphinx"]
+[project.urls]
+Zebra = "https://z.example"
+Apple = "https://a.example"
+[project.scripts]
+zcli = "uv_pkg.cli:main"
+acli = "uv_pkg.cli:alt"
+[project.entry-points."b.group"]
+x = "uv_pkg:x"
+"#
+        );
+        let dir = project(&[
+            ("pyproject.toml", &pyproject),
+            ("README.md", "# Title\r\nWindows\n"),
+            ("src/uv_pkg/__init__.py", ""),
+            ("src/uv_pkg/cli.py", ""),
+            ("src/uv_pkg/data/x.json", "{}"),
+            ("src/uv_pkg/__pycache__/c.pyc", "x"),
+            ("src/uv_pkg/mod.pyc", "x"),
+            ("src/uv_pkg/b/z.py", ""),
+            ("src/uv_pkg/a.py", ""),
+            ("src/uv_pkg/.hidden", "h"),
+            ("tests/t.py", ""),
+        ]);
+        let (name, entries) = build(dir.path());
+        assert_eq!(name, "uv_pkg-1.0.0rc1-py3-none-any.whl");
+        let names: Vec<&str> = entries.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            vec![
+                "uv_pkg-1.0.0rc1.dist-info/",
+                "uv_pkg-1.0.0rc1.dist-info/METADATA",
+                "uv_pkg-1.0.0rc1.dist-info/RECORD",
+                "uv_pkg-1.0.0rc1.dist-info/WHEEL",
+                "uv_pkg-1.0.0rc1.dist-info/entry_points.txt",
+                "uv_pkg/",
+                "uv_pkg/.hidden",
+                "uv_pkg/__init__.py",
+                "uv_pkg/a.py",
+                "uv_pkg/b/",
+                "uv_pkg/b/z.py",
+                "uv_pkg/cli.py",
+                "uv_pkg/data/",
+                "uv_pkg/data/x.json",
+            ]
+        );
+        assert_eq!(
+            text(&entries, "/METADATA"),
+            "Metadata-Version: 2.4\nName: Uv.Pkg\nVersion: 1.0.0rc1\nSummary: A summary\n\
+Keywords: zeta,alpha,zeta\nAuthor: J. Doe, Solo\nAuthor-email: J. Doe <j@example.org>, only@example.org\n\
+License-Expression: MIT\nClassifier: Programming Language :: Python :: 3.10\n\
+Classifier: Development Status :: 4 - Beta\nRequires-Dist: requests[security,socks]>=2.0,<3\n\
+Requires-Dist: click-repl\nRequires-Dist: zed>=1,!=1.5\nRequires-Dist: pytest>=7 ; extra == 'dev-tools'\n\
+Requires-Dist: uv-pkg[docs] ; extra == 'dev-tools'\nRequires-Dist: sphinx ; extra == 'docs'\n\
+Maintainer: Mae\nRequires-Python: >=3.9, <4\nProject-URL: Zebra, https://z.example\n\
+Project-URL: Apple, https://a.example\nProvides-Extra: dev-tools\nProvides-Extra: docs\n\
+Description-Content-Type: text/markdown\n\n# Title\r\nWindows\n"
+        );
+        assert_eq!(
+            text(&entries, "/entry_points.txt"),
+            "[console_scripts]\nacli = uv_pkg.cli:alt\nzcli = uv_pkg.cli:main\n\n[b.group]\nx = uv_pkg:x\n\n"
+        );
+        assert_eq!(
+            eligible(dir.path()).unwrap(),
+            Eligibility::Eligible {
+                backend: "uv_build",
+                wheel: "uv_pkg-1.0.0rc1-py3-none-any.whl".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn uv_build_flat_layout_and_license_text() {
+        let dir = project(&[
+            (
+                "pyproject.toml",
+                &format!(
+                    "{UV_BACKEND}[project]\nname = \"flat\"\nversion = \"2\"\n\
+readme = {{text = \"inline text\", content-type = \"text/plain\"}}\n\
+license = {{text = \"Line one\\nLine two\"}}\nrequires-python = \">=3.8\"\n\
+[tool.uv.build-backend]\nmodule-root = \"\"\nmodule-name = \"mymod\"\n"
+                ),
+            ),
+            ("mymod/__init__.py", "x = 1\n"),
+            ("mymod/sub/deep/f.txt", "f"),
+            ("other.py", ""),
+        ]);
+        let (name, entries) = build(dir.path());
+        assert_eq!(name, "flat-2-py3-none-any.whl");
+        assert!(entries.contains_key("mymod/sub/"));
+        assert!(entries.contains_key("mymod/sub/deep/f.txt"));
+        assert!(!entries.contains_key("other.py"));
+        assert_eq!(
+            text(&entries, "/METADATA"),
+            "Metadata-Version: 2.3\nName: flat\nVersion: 2\nLicense: Line one\n         Line two\n\
+Requires-Python: >=3.8\nDescription-Content-Type: text/plain\n\ninline text"
+        );
+    }
+
+    #[test]
+    fn uv_build_not_eligible_rows() {
+        let rows: &[(&str, &str)] = &[
+            ("requires = [\"uv_build>=0.8,<0.9\"]", "excludes uv_build"),
+            (
+                "requires = [\"uv_build\", \"other\"]",
+                "not exactly `uv_build`",
+            ),
+            ("dependencies = [\"a; python_version < '3.11'\"]", "marker"),
+            ("dependencies = [\"a @ https://x/a.whl\"]", "URL"),
+            ("license-files = [\"LICENSE*\"]", "license-files"),
+            ("dynamic = [\"version\"]", "dynamic metadata"),
+            (
+                "[tool.uv.build-backend]\nwheel-exclude = [\"*.txt\"]",
+                "wheel-exclude",
+            ),
+            (
+                "[tool.uv.build-backend]\ndata = {scripts = \"bin\"}",
+                "data",
+            ),
+            ("[tool.uv.build-backend]\nnamespace = true", "namespace"),
+            (
+                "[tool.uv.build-backend]\nmodule-root = \"../elsewhere\"",
+                "outside the project",
+            ),
+            (
+                "[tool.uv.build-backend]\nmodule-name = \"missing\"",
+                "does not exist",
+            ),
+            ("license = \"mit\"", "not canonical"),
+            ("description = \"two\\nlines\"", "several lines"),
+        ];
+        for (extra, expected) in rows {
+            let (requires, project_extra) = if extra.starts_with("requires") {
+                (*extra, "")
+            } else {
+                ("requires = [\"uv_build>=0.9.0,<0.14\"]", *extra)
+            };
+            let (project_extra, tool) = match project_extra.split_once("[tool") {
+                Some((before, after)) => (before, format!("[tool{after}\n")),
+                None => (project_extra, String::new()),
+            };
+            let pyproject = format!(
+                "[build-system]\n{requires}\nbuild-backend = \"uv_build\"\n[project]\nname = \"a\"\n\
+version = \"1\"\n{project_extra}\n{tool}"
+            );
+            let dir = project(&[("pyproject.toml", &pyproject), ("src/a/__init__.py", "")]);
+            let why = reason(dir.path());
+            assert!(why.contains(expected), "{pyproject}: {why}");
         }
     }
 }

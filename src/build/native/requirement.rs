@@ -42,8 +42,8 @@ pub(crate) enum MarkerElem {
 pub(crate) struct PyRequirement {
     /// The name as written (normalized by [`PyRequirement::normalize`]).
     pub name: String,
-    /// The extras, as a set.
-    pub extras: BTreeSet<String>,
+    /// The extras in written order (packaging treats them as a set).
+    pub extras: Vec<String>,
     /// Each specifier as `operator` + `version` text, in input order.
     pub specifiers: Vec<String>,
     /// The direct URL after `@`.
@@ -183,11 +183,11 @@ impl PyRequirement {
             return fail("expected a package name");
         };
         cur.ws();
-        let mut extras = BTreeSet::new();
+        let mut extras = Vec::new();
         if cur.eat("[") {
             cur.ws();
             if let Some(first) = cur.identifier() {
-                extras.insert(first.to_string());
+                extras.push(first.to_string());
                 loop {
                     cur.ws();
                     if !cur.eat(",") {
@@ -195,7 +195,7 @@ impl PyRequirement {
                     }
                     cur.ws();
                     match cur.identifier() {
-                        Some(extra) => extras.insert(extra.to_string()),
+                        Some(extra) => extras.push(extra.to_string()),
                         None => return fail("expected an extra name after a comma"),
                     };
                 }
@@ -282,8 +282,9 @@ impl PyRequirement {
     pub(crate) fn packaging_str(&self) -> Result<String, String> {
         let mut out = self.name.clone();
         if !self.extras.is_empty() {
+            let extras: BTreeSet<&String> = self.extras.iter().collect();
             out.push('[');
-            out.push_str(&self.extras.iter().cloned().collect::<Vec<_>>().join(","));
+            out.push_str(&extras.into_iter().cloned().collect::<Vec<_>>().join(","));
             out.push(']');
         }
         let specs: BTreeSet<&String> = self.specifiers.iter().collect();

@@ -14,8 +14,11 @@ use crate::build::BuildError;
 /// What a path inside the project is, after following links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
+    /// A regular file.
     File,
+    /// A folder.
     Dir,
+    /// Nothing there.
     Missing,
 }
 
@@ -170,6 +173,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn confinement() {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), "s").unwrap();

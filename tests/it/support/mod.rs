@@ -4,6 +4,6 @@ pub mod packages;
 pub mod plonk;
 pub mod scenarios;
 pub mod server;
+pub mod servers;
 pub mod tree;
 pub mod venv;
-pub mod servers;

@@ -2,8 +2,9 @@
 //! sdists, for the integration tests. It speaks the PyPI JSON API (`/pypi/…`, with relative
 //! file URLs), the simple API (`/simple/<name>/`, PEP 691 JSON or PEP 503 HTML, PEP 658
 //! `.metadata` files), serves `/packages/<file>` with HTTP ranges, and any file of an optional
-//! index folder (`plugins.yml`, a mirror). Switches inject failures at run time and a request
-//! log proves what was (not) asked.
+//! index folder (`plugins.yml`, a mirror). Project pages carry an ETag and `Cache-Control:
+//! no-cache` (switchable, e.g. to PyPI's `max-age=900`). Switches inject failures at run time
+//! and a request log proves what was (not) asked.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -58,8 +59,9 @@ struct Switches {
     fail_status: u16,
     no_pep658: bool,
     no_ranges: bool,
-    /// `Cache-Control` sent with project pages, which then also carry an ETag and answer
-    /// 304 to a matching `If-None-Match`.
+    /// `Cache-Control` sent with project pages (which always carry an ETag and answer 304
+    /// to a matching `If-None-Match`); `None`: `no-cache`, so every run revalidates and
+    /// files a test adds later are seen.
     cache_control: Option<String>,
 }
 
@@ -232,8 +234,8 @@ impl FakeIndex {
         self.switches().no_ranges = true;
     }
 
-    /// Send `Cache-Control: <value>` and an ETag with project pages (JSON API and simple
-    /// API), and answer 304 to a matching `If-None-Match`, like PyPI (`max-age=900`).
+    /// Send `Cache-Control: <value>` with project pages (JSON API and simple API) instead of
+    /// the default `no-cache`, e.g. `max-age=900` like PyPI.
     pub fn set_cache_control(&self, value: &str) {
         self.switches().cache_control = Some(value.to_string());
     }
@@ -463,18 +465,19 @@ fn respond(state: &State, request: &Request, path: &str) -> Response {
     with_cache_headers(state, request, page)
 }
 
-/// Project pages with `Cache-Control` and an ETag when the switch is on; 304 when the
+/// Project pages with `Cache-Control` (default `no-cache`) and an ETag; 304 when the
 /// client's `If-None-Match` names the current content.
 fn with_cache_headers(state: &State, request: &Request, page: Response) -> Response {
+    if page.status != 200 {
+        return page;
+    }
     let cache_control = state
         .switches
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .cache_control
-        .clone();
-    let Some(cache_control) = cache_control.filter(|_| page.status == 200) else {
-        return page;
-    };
+        .clone()
+        .unwrap_or_else(|| "no-cache".to_string());
     let etag = format!("\"{}\"", &sha256_hex(&page.body)[..16]);
     if request.headers.get("if-none-match") == Some(&etag) {
         return Response::new(304, "text/plain", Vec::new())

@@ -156,7 +156,13 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
 
 /// Starts `command` and waits until `GET probe` answers; `None` when it exited first (the
 /// port was taken between choosing and binding it), so the caller retries.
-fn start(mut command: Command, prefix: TempDir, port: u16, probe: &str, name: &'static str) -> Option<Server> {
+fn start(
+    mut command: Command,
+    prefix: TempDir,
+    port: u16,
+    probe: &str,
+    name: &'static str,
+) -> Option<Server> {
     let stdout = fs::File::create(prefix.path().join("stdout.log")).expect("stdout log");
     let stderr = fs::File::create(prefix.path().join("stderr.log")).expect("stderr log");
     let child = command
@@ -183,7 +189,10 @@ fn start(mut command: Command, prefix: TempDir, port: u16, probe: &str, name: &'
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("{name} did not answer on port {port} within {STARTUP:?}:\n{}", server.log());
+    panic!(
+        "{name} did not answer on port {port} within {STARTUP:?}:\n{}",
+        server.log()
+    );
 }
 
 /// nginx serving the folder `root` (its `index.html` files for folders), optionally behind
@@ -201,7 +210,8 @@ pub fn nginx(root: &Path, auth: Option<(&str, &str)>) -> Option<Server> {
         let auth_lines = match auth {
             Some((user, pass)) => {
                 // nginx reads `{PLAIN}` passwords: no htpasswd tool needed.
-                fs::write(p.join("htpasswd"), format!("{user}:{{PLAIN}}{pass}\n")).expect("htpasswd");
+                fs::write(p.join("htpasswd"), format!("{user}:{{PLAIN}}{pass}\n"))
+                    .expect("htpasswd");
                 format!(
                     "auth_basic \"plonk test\";\n            auth_basic_user_file {};",
                     p.join("htpasswd").display()
@@ -272,7 +282,15 @@ pub fn pypiserver(packages: &Path) -> Option<Server> {
         let mut command = Command::new(&binary);
         command
             .args(["run", "-i", "127.0.0.1", "-p", &port.to_string()])
-            .args(["-a", ".", "-P", ".", "--disable-fallback", "--hash-algo", "sha256"])
+            .args([
+                "-a",
+                ".",
+                "-P",
+                ".",
+                "--disable-fallback",
+                "--hash-algo",
+                "sha256",
+            ])
             .arg(packages)
             .env_remove("PYTHONPATH")
             .env_remove("VIRTUAL_ENV");

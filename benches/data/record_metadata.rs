@@ -21,19 +21,21 @@ use plonk::http::{HttpClient, HttpOptions};
 use plonk::ops::SilentReporter;
 use plonk::ops::fetch::{Fetcher, Provider};
 use plonk::registry::{IndexLocations, RegistryClient};
-use plonk::resolve::{
-    self, MetadataProvider, ProviderError, ResolveRequest, Upgrade, VersionInfo,
-};
+use plonk::resolve::{self, MetadataProvider, ProviderError, ResolveRequest, Upgrade, VersionInfo};
 use serde_json::{Value, json};
 
 /// Wraps a provider and keeps every answer.
-struct Recorder<'a> {
-    inner: &'a dyn MetadataProvider,
+struct Recorder<'a, P> {
+    inner: &'a P,
     packages: Mutex<BTreeMap<String, Value>>,
 }
 
-impl Recorder<'_> {
-    fn entry<T>(&self, name: &PackageName, f: impl FnOnce(&mut serde_json::Map<String, Value>) -> T) -> T {
+impl<P> Recorder<'_, P> {
+    fn entry<T>(
+        &self,
+        name: &PackageName,
+        f: impl FnOnce(&mut serde_json::Map<String, Value>) -> T,
+    ) -> T {
         let mut packages = self.packages.lock().unwrap_or_else(|p| p.into_inner());
         let entry = packages
             .entry(name.to_string())
@@ -45,7 +47,7 @@ impl Recorder<'_> {
     }
 }
 
-impl MetadataProvider for Recorder<'_> {
+impl<P: MetadataProvider> MetadataProvider for Recorder<'_, P> {
     fn versions(&self, name: &PackageName) -> Result<Vec<VersionInfo>, ProviderError> {
         let versions = self.inner.versions(name)?;
         let listed: Vec<Value> = versions
@@ -80,12 +82,16 @@ impl MetadataProvider for Recorder<'_> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(args.next().ok_or("usage: record_metadata OUT.json REQ...")?);
+    let out = PathBuf::from(
+        args.next()
+            .ok_or("usage: record_metadata OUT.json REQ...")?,
+    );
     let requirements: Vec<Requirement> = args
         .map(|r| Requirement::from_str(&r))
         .collect::<Result<_, _>>()?;
     let python = PathBuf::from(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
-    let cache_dir = std::env::var("PLONK_CACHE_DIR").unwrap_or_else(|_| "/tmp/plonk-record-cache".into());
+    let cache_dir =
+        std::env::var("PLONK_CACHE_DIR").unwrap_or_else(|_| "/tmp/plonk-record-cache".into());
     let cache = Cache::new(cache_dir);
     let interpreter = Interpreter::query(&python, Some(&cache))?;
 
@@ -159,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect::<serde_json::Map<_, _>>(),
         "packages": recorder.packages.into_inner().unwrap_or_else(|p| p.into_inner()),
     });
-    std::fs::write(&out, serde_json::to_string_pretty(&document)? + "\n")?;
+    std::fs::write(&out, serde_json::to_string(&document)? + "\n")?;
     eprintln!(
         "recorded {} packages, resolution of {} into {}",
         document["packages"].as_object().map_or(0, |p| p.len()),
