@@ -682,9 +682,19 @@ impl Fetcher {
                 path: staging.clone(),
                 source,
             })?;
-            let env = NestedBuildEnv { fetcher: this };
-            let wheel = build::build_wheel(&project, &staging, &base_python, &env, Some(&cache))
-                .map_err(FetchError::Build)?;
+            // Pure-Python hatchling / uv_build projects with a static configuration are built
+            // in Rust (identical wheels, no Python start-up, no build environment); the rest
+            // through PEP 517.
+            let wheel = match build::native::try_build_wheel(&project, &staging)
+                .map_err(FetchError::Build)?
+            {
+                Some(wheel) => wheel,
+                None => {
+                    let env = NestedBuildEnv { fetcher: this };
+                    build::build_wheel(&project, &staging, &base_python, &env, Some(&cache))
+                        .map_err(FetchError::Build)?
+                }
+            };
             // Stage, then rename into the content-addressed folder.
             std::fs::create_dir_all(&out_dir).map_err(|source| FetchError::Io {
                 path: out_dir.clone(),

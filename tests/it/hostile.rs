@@ -775,6 +775,63 @@ fn hostile_wheel_dist_info_of_another_project() {
     );
 }
 
+#[test]
+fn hostile_wheel_file_and_folder_at_one_path() {
+    let case = Case::new(Api::Json);
+    // `evil/x` is a file and a folder at once.
+    Tampered::from(&evil("1.0"))
+        .set("evil/x", "a file\n")
+        .set("evil/x/y.py", "a file inside the file\n")
+        .rehash(&[])
+        .write(&case.dists);
+    assert_refused(
+        &case,
+        "hostile_wheel_file_and_folder_at_one_path",
+        &["evil"],
+        NOT_INSTALLED,
+        &["evil/x"],
+    );
+}
+
+#[test]
+fn hostile_wheel_unsupported_wheel_version() {
+    let case = Case::new(Api::Json);
+    let wheel = Tampered::from(&evil("1.0"));
+    let file = format!("{}/WHEEL", wheel.dist_info);
+    wheel
+        .set(
+            &file,
+            "Wheel-Version: 9.0\nGenerator: evil\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .rehash(&[])
+        .write(&case.dists);
+    assert_refused(
+        &case,
+        "hostile_wheel_unsupported_wheel_version",
+        &["evil"],
+        NOT_INSTALLED,
+        &["`evil-1.0.dist-info/WHEEL`", "is invalid"],
+    );
+}
+
+#[test]
+fn hostile_wheel_garbage_entry_points() {
+    let case = Case::new(Api::Json);
+    let wheel = Tampered::from(&evil("1.0"));
+    let file = format!("{}/entry_points.txt", wheel.dist_info);
+    wheel
+        .set(&file, b"\x00\x01[console_scripts\n=== = ===\n".as_slice())
+        .rehash(&[])
+        .write(&case.dists);
+    assert_refused(
+        &case,
+        "hostile_wheel_garbage_entry_points",
+        &["evil"],
+        NOT_INSTALLED,
+        &["`evil-1.0.dist-info/entry_points.txt`", "is invalid"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Remove.
 
@@ -809,6 +866,78 @@ fn hostile_remove_record_path_outside_the_env() {
         fs::read_to_string(&absolute_victim).unwrap(),
         "keep me too\n"
     );
+}
+
+#[test]
+fn hostile_remove_record_through_a_symlink() {
+    let case = Case::new(Api::Json);
+    let outside = case.plonk.mkdir("outside");
+    fs::write(outside.join("victim.txt"), "keep me\n").unwrap();
+    evil("1.0").build(&case.dists);
+    case.install(&["evil"]).assert_success();
+    // A symlink inside site-packages leads out of the env; RECORD lists a file behind it.
+    let site = venv::site_packages(&case.venv);
+    std::os::unix::fs::symlink(&outside, site.join("evil-link")).unwrap();
+    let record = case.dist_info("evil").join("RECORD");
+    let mut text = fs::read_to_string(&record).unwrap();
+    text.push_str("evil-link/victim.txt,,\n");
+    fs::write(&record, text).unwrap();
+    let out = case.remove(&["evil"]);
+    show("hostile_remove_record_through_a_symlink", &out);
+    out.assert_success();
+    assert!(!out.stderr().contains("internal bug"), "{}", out.stderr());
+    assert_eq!(
+        fs::read_to_string(outside.join("victim.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert_installed(&case, &[]);
+}
+
+#[test]
+fn hostile_remove_record_lists_another_distributions_file() {
+    let case = Case::new(Api::Json);
+    evil("1.0").build(&case.dists);
+    case.install(&["chain-c==1.1"]).assert_success();
+    let before = case.tree();
+    case.install(&["evil"]).assert_success();
+    // evil's RECORD claims chain-c's module: removing evil must leave chain-c whole.
+    let record = case.dist_info("evil").join("RECORD");
+    let mut text = fs::read_to_string(&record).unwrap();
+    text.push_str("chain_c/__init__.py,,\n");
+    fs::write(&record, text).unwrap();
+    let out = case.remove(&["evil"]);
+    show(
+        "hostile_remove_record_lists_another_distributions_file",
+        &out,
+    );
+    out.assert_success();
+    assert_same_tree(&before, &case.tree());
+    assert_eq!(
+        venv::python_stdout(&case.venv, "import chain_c; print(chain_c.__version__)"),
+        "1.1"
+    );
+}
+
+#[test]
+fn hostile_wheel_replaces_a_symlink_leading_out() {
+    let case = Case::new(Api::Json);
+    // A script path of the env is a symlink to a file outside it: installing a script of
+    // that name replaces the link, it never writes through it.
+    let outside = case.plonk.mkdir("outside");
+    let target = outside.join("target.txt");
+    fs::write(&target, "keep me\n").unwrap();
+    std::os::unix::fs::symlink(&target, venv::bin_dir(&case.venv).join("evil-tool")).unwrap();
+    evil("1.0")
+        .data("scripts", "evil-tool", "#!python\nprint('evil')\n")
+        .build(&case.dists);
+    let out = case.install(&["evil"]);
+    show("hostile_wheel_replaces_a_symlink_leading_out", &out);
+    out.assert_success();
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep me\n");
+    let script = venv::bin_dir(&case.venv).join("evil-tool");
+    assert!(!fs::symlink_metadata(&script).unwrap().is_symlink());
+    case.remove(&["evil"]).assert_success();
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep me\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1867,4 +1996,63 @@ fn hostile_network_path_in_file_name() {
         .cloned()
         .collect();
     assert_eq!(name_outside, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-file plugins.
+
+/// Points the case's plugin index at `src` for the plugin `single`, then installs it.
+fn install_single(case: &Case, test: &str, src: &str, details: &[&str]) -> RunOutput {
+    set_plugin_index(case, &format!("- name: single\n  src: {src}\n"));
+    let plugins_before = snapshot_ignoring(&case.plonk.plugins_root, &[]);
+    let out = assert_refused(case, test, &["single"], &["single"], details);
+    assert_same_tree(
+        &plugins_before,
+        &snapshot_ignoring(&case.plonk.plugins_root, &[]),
+    );
+    out
+}
+
+#[test]
+fn hostile_single_file_name_with_a_path() {
+    let case = Case::new(Api::Json);
+    // The last URL segment decodes to `../../evil.yml`: never a path in the plugins root.
+    let server = RawServer::start(|_| {
+        vec![(
+            "/files/..%2F..%2Fevil.yml".to_string(),
+            http_response(
+                "200 OK",
+                "application/yaml",
+                b"name: evil\nversion: 1.0\n",
+                None,
+            ),
+        )]
+    });
+    let src = format!("{}/files/..%2F..%2Fevil.yml", server.url);
+    install_single(
+        &case,
+        "hostile_single_file_name_with_a_path",
+        &src,
+        &["is not a usable plugin name"],
+    );
+    assert!(!case.plonk.tmp().join("evil.yml").exists());
+}
+
+#[test]
+fn hostile_single_file_html_page() {
+    let case = Case::new(Api::Json);
+    // A gist URL that now answers with a login page.
+    let server = RawServer::start(|_| {
+        vec![(
+            "/raw/notes.py".to_string(),
+            http_response(
+                "200 OK",
+                "text/html; charset=utf-8",
+                b"<!DOCTYPE html><html><body>Sign in</body></html>",
+                None,
+            ),
+        )]
+    });
+    let src = format!("{}/raw/notes.py", server.url);
+    install_single(&case, "hostile_single_file_html_page", &src, &["HTML"]);
 }
