@@ -692,10 +692,7 @@ pub fn read_wheel_metadata(wheel: &Path) -> Result<Metadata, BuildError> {
     entry
         .take(MAX_METADATA + 1)
         .read_to_end(&mut bytes)
-        .map_err(|source| BuildError::Archive {
-            archive: wheel.to_path_buf(),
-            source,
-        })?;
+        .map_err(|err| invalid(format!("its {name} cannot be read ({err})")))?;
     if bytes.len() as u64 > MAX_METADATA {
         return Err(invalid(format!(
             "{name} is larger than {MAX_METADATA} bytes"

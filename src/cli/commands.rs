@@ -268,8 +268,9 @@ pub fn print_changelog(log: &Changelog, printer: &Printer) {
     let mut parts = Vec::new();
     if log.resolved > 0 {
         parts.push(format!(
-            "Resolved {} packages in {}",
+            "Resolved {} package{} in {}",
             log.resolved,
+            if log.resolved == 1 { "" } else { "s" },
             format_duration(log.resolve_time)
         ));
     }

@@ -76,7 +76,10 @@ pub fn print_error(err: &(dyn std::error::Error + 'static)) {
         last = text;
         source = cause.source();
     }
-    eprintln!("{}", printer::redact_secrets(&lines.join("\n")));
+    eprintln!(
+        "{}",
+        printer::printable(&printer::redact_secrets(&lines.join("\n")))
+    );
 }
 
 fn install_panic_hook() {

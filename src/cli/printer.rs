@@ -40,7 +40,7 @@ impl Printer {
 
     /// A result line on stdout (always printed; results are what the command is for).
     pub fn out(&self, line: &str) {
-        let line = redact_secrets(line);
+        let line = printable(&redact_secrets(line));
         self.suspend(|| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
@@ -56,7 +56,7 @@ impl Printer {
 
     /// A line on stderr, always (errors).
     pub fn err(&self, line: &str) {
-        let line = redact_secrets(line);
+        let line = printable(&redact_secrets(line));
         self.suspend(|| {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{line}");
@@ -75,13 +75,28 @@ impl Printer {
 /// prints goes through here, so an index URL with credentials never reaches a terminal or a
 /// log, whichever layer forgot to redact it.
 pub fn redact_secrets(line: &str) -> std::borrow::Cow<'_, str> {
-    static CREDENTIALS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^/@\s]*@").ok()
-    });
+    static CREDENTIALS: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^/@\s]*@").ok()
+        });
     match CREDENTIALS.as_ref() {
         Some(re) => re.replace_all(line, "${head}:****@"),
         None => std::borrow::Cow::Borrowed(line),
     }
+}
+
+/// Escapes control characters (but newlines and tabs): index descriptions, archive entry names
+/// and server messages are data from others and must not drive the user's terminal.
+pub fn printable(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Reporter for Printer {
@@ -170,13 +185,26 @@ mod tests {
     #[test]
     fn passwords_never_print() {
         let rows = [
-            ("https://u:secret@host/simple/", "https://u:****@host/simple/"),
-            ("a http://x:y@h:8080/p and https://k:v@j/", "a http://x:****@h:8080/p and https://k:****@j/"),
-            ("git+https://tok:x-oauth@github.com/o/r.git@main", "git+https://tok:****@github.com/o/r.git@main"),
+            (
+                "https://u:secret@host/simple/",
+                "https://u:****@host/simple/",
+            ),
+            (
+                "a http://x:y@h:8080/p and https://k:v@j/",
+                "a http://x:****@h:8080/p and https://k:****@j/",
+            ),
+            (
+                "git+https://tok:x-oauth@github.com/o/r.git@main",
+                "git+https://tok:****@github.com/o/r.git@main",
+            ),
             ("https://only-user@host/", "https://only-user@host/"),
             ("no url here", "no url here"),
             ("mailto: a@b", "mailto: a@b"),
         ];
+        assert_eq!(
+            super::printable("a\u{1b}[2Jb\tc\nd\u{0}"),
+            "a\\u{1b}[2Jb\tc\nd\\u{0}"
+        );
         for (input, expected) in rows {
             assert_eq!(redact_secrets(input), expected, "{input}");
         }

@@ -354,7 +354,8 @@ mod tests {
 
     #[test]
     fn policy_rows() {
-        let rows: &[(&[(&str, &str)], Option<u64>)] = &[
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let rows: &[(Headers, Option<u64>)] = &[
             (&[("cache-control", "max-age=900, public")], Some(1900)),
             (
                 &[("cache-control", "max-age=900"), ("age", "100")],

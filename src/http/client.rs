@@ -20,6 +20,11 @@ use super::{HttpError, RedactedUrl};
 /// Redirect chains longer than this are an error.
 const MAX_REDIRECTS: usize = 10;
 
+/// The largest index page or metadata file [`HttpClient::get_cached`] reads into memory. The
+/// biggest real project pages are tens of megabytes; without a bound, a hostile or broken
+/// server streaming an endless body would exhaust memory.
+pub const MAX_PAGE_SIZE: u64 = 256 << 20;
+
 /// How the client behaves; the CLI fills it from flags and environment variables.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -218,7 +223,10 @@ pub struct HttpClient {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    /// Built on the first network request: setting up TLS (certificate store, the crypto
+    /// library's entropy) costs tens of milliseconds that a run served from the cache, or
+    /// offline, never needs.
+    client: std::sync::OnceLock<reqwest::Client>,
     options: HttpOptions,
     netrc: Netrc,
     /// Credentials seen in URLs, by `host:port`, so later requests there (file links of an
@@ -235,7 +243,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// Build the client (and read the netrc file, if any).
+    /// Set up the client (and read the netrc file, if any); the connection pool and TLS are
+    /// set up by the first network request.
     pub fn new(options: HttpOptions) -> Result<Self, HttpError> {
         let netrc = match &options.netrc {
             Some(path) => Netrc::from_file(path).map_err(|source| HttpError::Netrc {
@@ -244,6 +253,22 @@ impl HttpClient {
             })?,
             None => Netrc::default(),
         };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client: std::sync::OnceLock::new(),
+                options,
+                netrc,
+                url_credentials: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The shared `reqwest` client, built on first use.
+    fn client(&self) -> Result<&reqwest::Client, HttpError> {
+        if let Some(client) = self.inner.client.get() {
+            return Ok(client);
+        }
+        let options = &self.inner.options;
         let client = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
             .connect_timeout(options.connect_timeout)
@@ -253,14 +278,8 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|source| HttpError::Client { source })?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                options,
-                netrc,
-                url_credentials: Mutex::new(HashMap::new()),
-            }),
-        })
+        // Two first requests may race: one client wins, the other is dropped.
+        Ok(self.inner.client.get_or_init(|| client))
     }
 
     /// The options this client was built with.
@@ -309,7 +328,8 @@ impl HttpClient {
         })
     }
 
-    /// GET with cache validators: a 304 comes back as [`Conditional::NotModified`].
+    /// GET with cache validators: a 304 comes back as [`Conditional::NotModified`]. Bodies
+    /// over [`MAX_PAGE_SIZE`] are refused.
     pub async fn get_conditional(
         &self,
         url: &Url,
@@ -319,6 +339,7 @@ impl HttpClient {
         let options = GetOptions {
             accept: accept.map(str::to_string),
             validators: (!validators.is_empty()).then(|| validators.clone()),
+            max_size: Some(MAX_PAGE_SIZE),
             ..GetOptions::default()
         };
         let response = self.get(url, &options).await?;
@@ -351,6 +372,7 @@ impl HttpClient {
                         url,
                         &GetOptions {
                             accept: accept.map(str::to_string),
+                            max_size: Some(MAX_PAGE_SIZE),
                             ..GetOptions::default()
                         },
                     )
@@ -585,7 +607,7 @@ impl HttpClient {
             }
             let credentials = self.credentials_for(&current);
             let bare = strip_credentials(&current);
-            let mut request = self.inner.client.get(bare.clone());
+            let mut request = self.client()?.get(bare.clone());
             if let Some(accept) = &options.accept {
                 request = request.header(header::ACCEPT, accept);
             }

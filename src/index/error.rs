@@ -57,7 +57,7 @@ pub enum IndexError {
         index: String,
         /// The parser's message.
         #[source]
-        source: serde_saphyr::Error,
+        source: crate::tutor::yaml::YamlError,
     },
     /// The index file is YAML but not a list.
     #[error(

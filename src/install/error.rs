@@ -249,6 +249,18 @@ pub enum InstallError {
         /// The destination path.
         path: PathBuf,
     },
+    /// One path of the wheel is both a file and the folder of other files (`a` and `a/b`).
+    #[error(
+        "The wheel `{}` installs `{}` both as a file and as a folder",
+        wheel.display(),
+        path.display()
+    )]
+    FileAndFolder {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The destination path that is both.
+        path: PathBuf,
+    },
     /// The distribution's `.dist-info` directory already exists in the environment.
     #[error(
         "Cannot install `{}` because `{}` already exists; uninstall it first",

@@ -209,12 +209,17 @@ impl Transaction {
 
     /// Moves a file or folder of the environment (an editable checkout) into the backup.
     pub fn remove_path(&mut self, path: &Path) -> Result<(), JournalError> {
-        let rel = path.strip_prefix(&self.root).map_err(|_| JournalError::Io {
-            action: "remove (outside the environment)",
-            path: path.to_path_buf(),
-            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        })?;
-        let dest = plonk_dir(&self.root).join(TXN_DIR).join(BACKUP_DIR).join(rel);
+        let rel = path
+            .strip_prefix(&self.root)
+            .map_err(|_| JournalError::Io {
+                action: "remove (outside the environment)",
+                path: path.to_path_buf(),
+                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            })?;
+        let dest = plonk_dir(&self.root)
+            .join(TXN_DIR)
+            .join(BACKUP_DIR)
+            .join(rel);
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io("create", parent))?;
         }

@@ -535,6 +535,17 @@ fn install_tree(
         )?;
     }
 
+    // `a` and `a/b` cannot both be files: refuse before touching the environment rather
+    // than fail half-way with an OS error.
+    for p in &planned {
+        if let Some(folder) = p.dest.ancestors().skip(1).find(|a| dests.contains(*a)) {
+            return Err(InstallError::FileAndFolder {
+                wheel: wheel_path,
+                path: folder.to_path_buf(),
+            });
+        }
+    }
+
     // Everything is verified: from here on, every change is tracked and undone on error.
     // .dist-info files go last so that a half-installed distribution is never visible as
     // complete; RECORD is written after byte-compiling, once the .pyc list is known.
@@ -1715,6 +1726,14 @@ mod tests {
             &b.filename(),
             &b.bytes(),
             |e| matches!(e, InstallError::ConflictingPaths { .. }),
+            MAX_UNPACKED_SIZE,
+        );
+        // `evil/x` is a file and the folder of `evil/x/y.py`.
+        let b = base().file("evil/x", b"file\n").file("evil/x/y.py", b"");
+        assert_refused(
+            &b.filename(),
+            &b.bytes(),
+            |e| matches!(e, InstallError::FileAndFolder { path, .. } if path.ends_with("evil/x")),
             MAX_UNPACKED_SIZE,
         );
         // Bad file name.

@@ -22,6 +22,20 @@ pub enum FetchError {
         "no file of `{0}` can be installed into this environment (no compatible wheel and no sdist)"
     )]
     NoFile(String),
+    /// The index has files of the package, but none installs into the target.
+    #[error(
+        "`{name}` has {count} file(s) on the package index (e.g. `{example}`) but none for Python {python} on this platform"
+    )]
+    NoCompatibleFile {
+        /// The package.
+        name: String,
+        /// How many files the index lists.
+        count: usize,
+        /// One of them.
+        example: String,
+        /// The target's Python version.
+        python: String,
+    },
     /// Builds nested too deep (a build requirement that needs a build of itself).
     #[error("building `{0}` needs builds nested too deep; is there a build-requirement cycle?")]
     BuildDepth(String),

@@ -520,8 +520,30 @@ impl Fetcher {
             }
             DistFilename::Sdist(_) => {
                 let sdist = self.sdist(&file).await?;
-                let path = self.build_sdist(name, version, &sdist).await?;
-                let unpacked = self.unpack(&path, None).await;
+                // The sdist in the cache was checked against this hash when downloaded.
+                let sha = file
+                    .sha256
+                    .as_deref()
+                    .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()));
+                let path = self
+                    .build_sdist_with_sha(name, version, &sdist, sha)
+                    .await?;
+                // Built wheels never change once in the built-wheel cache: their path (with
+                // size and mtime, should it be rebuilt) names them without hashing them.
+                let key = std::fs::metadata(&path).ok().map(|meta| {
+                    let mtime = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos());
+                    crate::cache::cache_key(&[
+                        b"built",
+                        path.to_string_lossy().as_bytes(),
+                        &meta.len().to_le_bytes(),
+                        &mtime.to_le_bytes(),
+                    ])
+                });
+                let unpacked = self.unpack(&path, key.as_deref()).await;
                 Ok(WheelReady {
                     path,
                     built: true,
@@ -543,20 +565,20 @@ impl Fetcher {
         }
     }
 
-    /// The verified unpacked copy of `wheel` in the cache (made now if missing), keyed by its
-    /// sha256 (`sha256`, or hashed here). Runs on the blocking pool, so the wheels of one
+    /// The verified unpacked copy of `wheel` in the cache (made now if missing), keyed by
+    /// `key` (its sha256 or another name of its exact bytes), else by its sha256 hashed here. Runs on the blocking pool, so the wheels of one
     /// install unpack in parallel, before the environment is locked. `None` on any failure:
     /// the install then works from the archive and reports the real error, if any.
-    async fn unpack(&self, wheel: &Path, sha256: Option<&str>) -> Option<UnpackedWheel> {
+    async fn unpack(&self, wheel: &Path, key: Option<&str>) -> Option<UnpackedWheel> {
         let bucket = self.cache.bucket(crate::cache::UNPACKED_BUCKET);
         let wheel = wheel.to_path_buf();
-        let sha256 = sha256.map(str::to_string);
+        let key = key.map(str::to_string);
         let env_root = self.interpreter.sys_prefix.clone();
         let links = Arc::clone(&self.links);
         let reporter = Arc::clone(&self.reporter);
         let result = tokio::task::spawn_blocking(move || {
-            let key = match sha256 {
-                Some(sha) => sha,
+            let key = match key {
+                Some(key) => key,
                 None => crate::dist::sha256_hex(&std::fs::read(&wheel).ok()?),
             };
             let unpacked = crate::install::unpack_cached(&wheel, &bucket, &key);
@@ -590,8 +612,22 @@ impl Fetcher {
         version: &Version,
         sdist: &Path,
     ) -> Result<PathBuf, Arc<FetchError>> {
+        self.build_sdist_with_sha(name, version, sdist, None).await
+    }
+
+    /// [`Fetcher::build_sdist`] for an sdist whose sha256 is already known (a download
+    /// verified against the index's hash), which spares reading and hashing it again.
+    async fn build_sdist_with_sha(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+        sdist: &Path,
+        sha256: Option<&str>,
+    ) -> Result<PathBuf, Arc<FetchError>> {
         let sdist = sdist.to_path_buf();
-        let bytes_sha = {
+        let bytes_sha = if let Some(sha) = sha256 {
+            sha.to_ascii_lowercase()
+        } else {
             let p = sdist.clone();
             tokio::task::spawn_blocking(move || {
                 std::fs::read(&p).map(|b| crate::dist::sha256_hex(&b))
@@ -900,6 +936,27 @@ impl MetadataProvider for Provider {
         }
         let fetched = self.fetcher.handle.block_on(self.fetcher.versions(name));
         match fetched {
+            // Files exist, but none installs here (wheels for other platforms or Pythons):
+            // say that rather than "not found".
+            Ok(versions) if versions.is_empty() && !self.installed.contains_key(name) => {
+                let files = self
+                    .fetcher
+                    .handle
+                    .block_on(self.fetcher.candidates(name))
+                    .unwrap_or_default();
+                match files.first() {
+                    Some(example) => Err(ProviderError::new(
+                        name.clone(),
+                        SharedError(Arc::new(FetchError::NoCompatibleFile {
+                            name: name.to_string(),
+                            count: files.len(),
+                            example: example.filename.to_string(),
+                            python: self.fetcher.interpreter.python_full_version.to_string(),
+                        })),
+                    )),
+                    None => Ok(versions),
+                }
+            }
             Ok(mut versions) => {
                 // The installed version is always a candidate, even if the index lost it.
                 if let Some(dist) = self.installed.get(name)

@@ -90,7 +90,12 @@ fn remove_blocking(
             && record.distribution.is_empty()
             && let Some(file) = record.extra.get(RECORD_FILE_KEY).and_then(|v| v.as_str())
         {
-            if !opts.force && opts.enabled_plugins.iter().any(|e| e.eq_ignore_ascii_case(&name)) {
+            if !opts.force
+                && opts
+                    .enabled_plugins
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(&name))
+            {
                 return Err(OpsError::Enabled {
                     plugin: name.clone(),
                     root: opts.tutor_root.clone(),
@@ -256,7 +261,9 @@ fn remove_blocking(
             ));
             continue;
         }
-        let current = std::fs::read(file).ok().map(|b| crate::dist::sha256_hex(&b));
+        let current = std::fs::read(file)
+            .ok()
+            .map(|b| crate::dist::sha256_hex(&b));
         if current.is_some() && sha256.is_some() && current != *sha256 && !opts.force {
             reporter.warn(&format!(
                 "kept {}: it changed since plonk installed `{plugin}` (use --force to remove it)",

@@ -36,7 +36,7 @@ pub enum TutorError {
         path: PathBuf,
         /// The parser's message.
         #[source]
-        source: serde_saphyr::Error,
+        source: crate::tutor::yaml::YamlError,
     },
     /// The top level of the file is not a mapping of settings.
     #[error("`{}` must be a YAML mapping of settings (`KEY: value` lines)", path.display())]

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 /// Parses one YAML document into a generic value, the way PyYAML's `safe_load` would read it:
 /// duplicate keys keep the last value, YAML 1.1 booleans (`yes`, `on`) are booleans, an empty
 /// document is `null`. Alias expansion and nesting are bounded by serde-saphyr's budget.
-pub fn parse(text: &str) -> Result<Value, serde_saphyr::Error> {
+pub fn parse(text: &str) -> Result<Value, YamlError> {
     if text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
@@ -18,8 +18,33 @@ pub fn parse(text: &str) -> Result<Value, serde_saphyr::Error> {
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     options.with_snippet = false;
-    serde_saphyr::from_str_with_options(text, options)
+    serde_saphyr::from_str_with_options(text, options).map_err(YamlError::from)
 }
+
+/// A YAML document that could not be read; the parser's message, in words for a user.
+#[derive(Debug)]
+pub struct YamlError(String);
+
+impl From<serde_saphyr::Error> for YamlError {
+    fn from(err: serde_saphyr::Error) -> Self {
+        let text = err.to_string();
+        // The parser reports its safety limits as a Rust-looking dump.
+        if text.contains("budget breached") {
+            return YamlError(
+                "it is too large or expands too many aliases (refused as a YAML bomb)".to_string(),
+            );
+        }
+        YamlError(text)
+    }
+}
+
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for YamlError {}
 
 /// Words that YAML 1.1 or 1.2 resolve to something other than a string.
 const RESERVED_WORDS: &[&str] = &[

@@ -1,11 +1,12 @@
 //! Hostile inputs (issue [safety]): wheels and sdists crafted to escape the environment or
-//! exhaust resources, lying metadata, launcher-injecting entry points, broken plugin indexes
-//! and requirements files, and misbehaving servers. One test per input; each asserts exit code
-//! 1 (or success where the input must be tolerated), a first stderr line `error: …` that is
-//! one readable sentence naming the subject, no panic or `Debug` dump, and a venv (and
-//! sandbox) unchanged. Every test prints `HOSTILE <test>: <message>` so that
-//! `cargo test --test it hostile:: -- --nocapture 2>&1 | grep '^HOSTILE'` regenerates the
-//! table of `docs/hostile-inputs.md`.
+//! exhaust resources, lying metadata, launcher-injecting entry points, broken plugin indexes,
+//! requirements files and single-file plugins, and misbehaving servers. One test per input;
+//! each asserts exit code 1 (or success where the input must be tolerated), an `error:` line
+//! that is one readable sentence naming the subject, no panic or `Debug` dump, and a venv
+//! (and sandbox) unchanged. Every test prints what the user saw between `HOSTILE <test>` and
+//! `END <test>` lines, which is where the table of `docs/hostile-inputs.md` comes from:
+//! `cargo test --test it hostile:: -- --nocapture 2>&1 | grep -A12 '^HOSTILE'`. Ignored
+//! tests are open findings in code other modules own; the docs list why.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -41,8 +42,7 @@ fn seen(out: &RunOutput) -> String {
     redact_digests(&out.stderr_redacted())
 }
 
-/// Prints what the user saw under the test's name, for the docs table:
-/// `cargo test --test it hostile:: -- --nocapture 2>&1 | grep -A9 '^HOSTILE'`.
+/// Prints what the user saw under the test's name, for the docs table.
 fn show(test: &str, out: &RunOutput) {
     eprintln!(
         "HOSTILE {test} (exit {:?})\n{}\nEND {test}",
@@ -110,6 +110,13 @@ fn assert_one_sentence_after(
             out.command
         );
     }
+    // `Name { field: value }` is how `Debug` prints a struct.
+    let debug_struct = regex::Regex::new(r"\b[A-Z][A-Za-z]* \{ [a-z_]+: ").unwrap();
+    assert!(
+        !debug_struct.is_match(&stderr),
+        "`{}`: stderr shows a Debug dump:\n{stderr}",
+        out.command
+    );
     assert!(
         !first.contains('{')
             && !first.contains('}')
@@ -687,12 +694,19 @@ fn hostile_wheel_declared_size_over_limit() {
 fn hostile_wheel_for_another_platform() {
     let case = Case::new(Api::Json);
     evil("1.0").tag("cp311-cp311-win_amd64").build(&case.dists);
-    assert_refused(
+    let out = assert_refused(
         &case,
         "hostile_wheel_for_another_platform",
         &["evil"],
         &["evil"],
         &[],
+    );
+    // The reason names what is wrong with the file that exists.
+    let stderr = out.stderr();
+    assert!(
+        !stderr.contains("not found")
+            && (stderr.contains("compatible") || stderr.contains("win_amd64")),
+        "the message should say the only file is for another platform:\n{stderr}"
     );
     // Never even downloaded.
     assert!(
@@ -701,6 +715,27 @@ fn hostile_wheel_for_another_platform() {
             .requests()
             .iter()
             .any(|r| r.contains("/packages/evil-1.0-cp311-cp311-win_amd64.whl")),
+        "{:?}",
+        case.index.requests()
+    );
+}
+
+#[test]
+fn hostile_wheel_newer_only_for_another_platform() {
+    let case = Case::new(Api::Simple);
+    // evil 2.0 exists only for Windows: 1.0, the newest installable version, is chosen.
+    evil("1.0").build(&case.dists);
+    evil("2.0").tag("cp311-cp311-win_amd64").build(&case.dists);
+    let out = case.install(&["evil"]);
+    show("hostile_wheel_newer_only_for_another_platform", &out);
+    out.assert_success();
+    assert_installed(&case, &[("evil", "1.0")]);
+    assert!(
+        !case
+            .index
+            .requests()
+            .iter()
+            .any(|r| r.contains("win_amd64")),
         "{:?}",
         case.index.requests()
     );
@@ -789,7 +824,7 @@ fn hostile_wheel_file_and_folder_at_one_path() {
         "hostile_wheel_file_and_folder_at_one_path",
         &["evil"],
         NOT_INSTALLED,
-        &["evil/x"],
+        &["site-packages/evil/x` both as a file and as a folder"],
     );
 }
 
@@ -1023,7 +1058,7 @@ fn raw_tar(name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>) ->
 }
 
 /// A hatchling sdist `evil-sdist 1.0` (valid static PKG-INFO) with `extra` members appended.
-fn hostile_sdist(dir: &Path, extra: &[RawTar]) -> String {
+fn sdist_with_members(dir: &Path, extra: &[RawTar]) -> String {
     let builder = SdistBuilder::hatchling("evil-sdist", "1.0")
         .package("evilsdist")
         .file("evilsdist/__init__.py", "");
@@ -1073,7 +1108,7 @@ const NOT_BUILT: &[&str] = &["evil-sdist==1.0"];
 #[test]
 fn hostile_sdist_parent_dir_entry() {
     let case = Case::new(Api::Json);
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[raw_tar(
             "evil_sdist-1.0/../../../../escaped.txt",
@@ -1095,7 +1130,7 @@ fn hostile_sdist_parent_dir_entry() {
 fn hostile_sdist_absolute_entry() {
     let case = Case::new(Api::Json);
     let target = case.plonk.tmp().join("absolute.txt");
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[raw_tar(
             &target.to_string_lossy(),
@@ -1117,7 +1152,7 @@ fn hostile_sdist_absolute_entry() {
 #[test]
 fn hostile_sdist_symlink_escaping() {
     let case = Case::new(Api::Json);
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[
             raw_tar(
@@ -1146,7 +1181,7 @@ fn hostile_sdist_symlink_escaping() {
 #[test]
 fn hostile_sdist_hardlink_escaping() {
     let case = Case::new(Api::Json);
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[raw_tar(
             "evil_sdist-1.0/passwd",
@@ -1167,7 +1202,7 @@ fn hostile_sdist_hardlink_escaping() {
 #[test]
 fn hostile_sdist_hardlink_absolute() {
     let case = Case::new(Api::Json);
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[raw_tar(
             "evil_sdist-1.0/passwd",
@@ -1188,7 +1223,7 @@ fn hostile_sdist_hardlink_absolute() {
 #[test]
 fn hostile_sdist_device_file() {
     let case = Case::new(Api::Json);
-    hostile_sdist(
+    sdist_with_members(
         &case.dists,
         &[raw_tar(
             "evil_sdist-1.0/null",
@@ -1226,39 +1261,73 @@ fn hostile_sdist_not_gzip() {
     );
 }
 
-#[test]
-fn hostile_sdist_garbage_pkg_info_and_broken_build() {
-    let case = Case::new(Api::Json);
-    // PKG-INFO is binary garbage (so a build is needed) and the build cannot work.
+/// Writes `evil_sdist-1.0.tar.gz` holding exactly `files` (paths relative to its top folder).
+fn sdist_with_files(dir: &Path, files: &[(&str, &[u8])]) {
     let builder = SdistBuilder::hatchling("evil-sdist", "1.0");
     let top = builder.base_name();
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
-    for (path, data) in [
-        (
-            "PKG-INFO",
-            b"\x00\x01\xff\xfeMetadata-Version: ???\n".as_slice(),
-        ),
-        (
-            "pyproject.toml",
-            b"[build-system\nrequires = [\"hatchling\"\n".as_slice(),
-        ),
-    ] {
+    for (path, data) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
         header.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut header, format!("{top}/{path}"), data)
+        tar.append_data(&mut header, format!("{top}/{path}"), *data)
             .unwrap();
     }
     let bytes = tar.into_inner().unwrap().finish().unwrap();
-    fs::write(case.dists.join(builder.filename()), bytes).unwrap();
+    fs::write(dir.join(builder.filename()), bytes).unwrap();
+}
+
+#[test]
+fn hostile_sdist_garbage_pkg_info_and_broken_build() {
+    let case = Case::new(Api::Json);
+    // PKG-INFO is binary garbage (so a build is needed) and the build cannot work.
+    sdist_with_files(
+        &case.dists,
+        &[
+            ("PKG-INFO", b"\x00\x01\xff\xfeMetadata-Version: ???\n"),
+            (
+                "pyproject.toml",
+                b"[build-system\nrequires = [\"hatchling\"\n",
+            ),
+        ],
+    );
     assert_refused(
         &case,
         "hostile_sdist_garbage_pkg_info_and_broken_build",
         &["evil-sdist"],
         &["evil-sdist"],
         &["pyproject.toml", "TOML parse error"],
+    );
+}
+
+#[test]
+fn hostile_sdist_backend_path_escaping() {
+    let case = Case::new(Api::Json);
+    // A PEP 517 backend loaded from outside the project (`backend-path` climbing out).
+    sdist_with_files(
+        &case.dists,
+        &[
+            (
+                "PKG-INFO",
+                b"Metadata-Version: 2.2\nName: evil-sdist\nVersion: 1.0\n",
+            ),
+            (
+                "pyproject.toml",
+                b"[build-system]\nrequires = []\nbuild-backend = \"evil_backend\"\nbackend-path = [\"../../../..\"]\n",
+            ),
+        ],
+    );
+    assert_refused(
+        &case,
+        "hostile_sdist_backend_path_escaping",
+        &["evil-sdist"],
+        NOT_BUILT,
+        &[
+            "`backend-path` entry `../../../..`",
+            "is not a folder inside the project",
+        ],
     );
 }
 
@@ -1332,6 +1401,25 @@ fn hostile_index_non_utf8() {
         b"- name: evil\n  src: \xff\xfe\xfd\n",
         &["is not UTF-8 text"],
     );
+}
+
+#[test]
+fn hostile_index_yaml_alias_bomb() {
+    // "Billion laughs": nine levels of nine aliases would expand to 387 million strings.
+    let mut text = String::from(
+        "- name: bomb\n  src: tutor-bomb\n  description: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for level in 1..10 {
+        let refs = vec![format!("*a{}", level - 1); 9].join(",");
+        text.push_str(&format!("  x{level}: &a{level} [{refs}]\n"));
+    }
+    let started = std::time::Instant::now();
+    assert_index_refused(
+        "hostile_index_yaml_alias_bomb",
+        text.as_bytes(),
+        &["is not valid YAML"],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
 
 #[test]
@@ -1670,6 +1758,8 @@ fn hostile_network_connection_refused() {
 /// a 404. Stops when dropped.
 struct RawServer {
     url: String,
+    /// The request heads received, in order.
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -1683,12 +1773,15 @@ impl RawServer {
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&heads);
         let thread = std::thread::spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let routes = Arc::clone(&routes);
-                        std::thread::spawn(move || answer(stream, &routes));
+                        let log = Arc::clone(&log);
+                        std::thread::spawn(move || answer(stream, &routes, &log));
                     }
                     Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
                 }
@@ -1696,6 +1789,7 @@ impl RawServer {
         });
         RawServer {
             url,
+            heads,
             stop,
             thread: Some(thread),
         }
@@ -1711,8 +1805,12 @@ impl Drop for RawServer {
     }
 }
 
-/// Reads one request head and writes the route's bytes (or a 404), then closes.
-fn answer(mut stream: std::net::TcpStream, routes: &BTreeMap<String, Vec<u8>>) {
+/// Reads one request head (logged) and writes the route's bytes (or a 404), then closes.
+fn answer(
+    mut stream: std::net::TcpStream,
+    routes: &BTreeMap<String, Vec<u8>>,
+    log: &std::sync::Mutex<Vec<String>>,
+) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
     let mut head = Vec::new();
@@ -1723,13 +1821,40 @@ fn answer(mut stream: std::net::TcpStream, routes: &BTreeMap<String, Vec<u8>>) {
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
-    let head = String::from_utf8_lossy(&head);
+    let head = String::from_utf8_lossy(&head).into_owned();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    log.lock().unwrap_or_else(|p| p.into_inner()).push(head);
     let not_found = http_response("404 Not Found", "text/plain", b"not found\n", None);
     let bytes = routes.get(&path).unwrap_or(&not_found);
+    if let Some(head) = bytes.strip_prefix(ENDLESS) {
+        // Headers without a length, then spaces until the client hangs up (or 2 GiB, so a
+        // client that never stops cannot keep the test running forever).
+        let _ = stream.write_all(head);
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..(2usize << 30) / chunk.len() {
+            if stream.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     let _ = stream.write_all(bytes);
     let _ = stream.flush();
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// Marks a route whose body never ends (see [`endless_response`]).
+const ENDLESS: &[u8] = b"\0endless\0";
+
+/// A 200 response of `content_type` with no Content-Length whose body never ends.
+fn endless_response(content_type: &str) -> Vec<u8> {
+    let mut out = ENDLESS.to_vec();
+    out.extend_from_slice(
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    out
 }
 
 /// An HTTP/1.1 response; `content_length` overrides the true body length when given.
@@ -1930,6 +2055,87 @@ fn hostile_network_truncated_json() {
 }
 
 #[test]
+fn hostile_network_json_wrong_types() {
+    let case = Case::new(Api::Json);
+    // Valid JSON, wrong shapes: numbers for names, a string for a file list, null URLs.
+    let server = RawServer::start(|_| {
+        let body = serde_json::json!({
+            "info": {"name": 7, "version": ["1.0"], "requires_dist": "chain-c"},
+            "releases": {
+                "1.0": "evil-1.0-py3-none-any.whl",
+                "2.0": [{"filename": 42, "url": null, "digests": "sha256"}],
+                "3.0": [null, true, {"filename": "evil-3.0-py3-none-any.whl"}],
+            },
+            "urls": {"not": "a list"},
+        });
+        vec![(
+            "/pypi/evil/json".to_string(),
+            http_response(
+                "200 OK",
+                "application/json",
+                body.to_string().as_bytes(),
+                None,
+            ),
+        )]
+    });
+    let url = format!("{}/pypi/", server.url);
+    let mut cmd = command(&case, &url, &["install", "evil"]);
+    assert_cmd_refused(
+        &case,
+        "hostile_network_json_wrong_types",
+        &mut cmd,
+        &["evil"],
+        &[],
+    );
+}
+
+#[test]
+fn hostile_network_absurd_versions_in_index() {
+    let case = Case::new(Api::Simple);
+    // Links whose versions overflow every integer type or are not versions at all sit next
+    // to a good file: they are skipped, the good one is installed.
+    let wheel = evil("1.0");
+    let bytes = wheel.build_bytes();
+    let sha = sha256_hex(&bytes);
+    let filename = wheel.filename();
+    let server = RawServer::start(|_| {
+        let mut page = String::from("<!DOCTYPE html><html><body>\n");
+        let bad_names = [
+            "evil-99999999999999999999999999999.0-py3-none-any.whl".to_string(),
+            format!("evil-{}1-py3-none-any.whl", "0.".repeat(300)),
+            "evil-not.a.version-py3-none-any.whl".to_string(),
+            "evil-%00-py3-none-any.whl".to_string(),
+            "evil-2.0.tar.gz.exe".to_string(),
+        ];
+        for bad in &bad_names {
+            page.push_str(&format!(
+                "<a href=\"../../files/{bad}#sha256={sha}\">{bad}</a>\n"
+            ));
+        }
+        page.push_str(&format!(
+            "<a href=\"../../files/{filename}#sha256={sha}\">{filename}</a>\n</body></html>\n"
+        ));
+        vec![
+            (
+                "/simple/evil/".to_string(),
+                http_response("200 OK", "text/html", page.as_bytes(), None),
+            ),
+            (
+                format!("/files/{filename}"),
+                http_response("200 OK", "application/octet-stream", &bytes, None),
+            ),
+        ]
+    });
+    let url = format!("{}/simple/", server.url);
+    let mut cmd = command(&case, &url, &["install", "evil"]);
+    let out = case.plonk.run_cmd(&mut cmd);
+    show("hostile_network_absurd_versions_in_index", &out);
+    out.assert_success();
+    assert!(!out.stderr().contains("internal bug"), "{}", out.stderr());
+    assert_installed(&case, &[("evil", "1.0")]);
+}
+
+#[test]
 fn hostile_network_not_http() {
     let case = Case::new(Api::Simple);
     // Something that is not an HTTP server at all (an SSH banner).
@@ -1942,6 +2148,85 @@ fn hostile_network_not_http() {
     let url = format!("{}/simple/", server.url);
     let mut cmd = command(&case, &url, &["install", "bulky"]);
     assert_cmd_refused(&case, "hostile_network_not_http", &mut cmd, &["bulky"], &[]);
+}
+
+#[test]
+fn hostile_network_endless_index_page() {
+    let case = Case::new(Api::Simple);
+    // A project page that never ends: plonk stops reading at its page bound.
+    let server = RawServer::start(|_| {
+        vec![(
+            "/simple/bulky/".to_string(),
+            endless_response("application/vnd.pypi.simple.v1+json"),
+        )]
+    });
+    let url = format!("{}/simple/", server.url);
+    let mut cmd = command(&case, &url, &["install", "bulky"]);
+    let started = std::time::Instant::now();
+    assert_cmd_refused(
+        &case,
+        "hostile_network_endless_index_page",
+        &mut cmd,
+        &["bulky"],
+        &["/simple/bulky/ sent more than the 268435456 bytes expected"],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn hostile_network_endless_single_file_plugin() {
+    let case = Case::new(Api::Json);
+    let server = RawServer::start(|_| {
+        vec![(
+            "/raw/endless.py".to_string(),
+            endless_response("text/plain"),
+        )]
+    });
+    let src = format!("{}/raw/endless.py", server.url);
+    install_single(
+        &case,
+        "hostile_network_endless_single_file_plugin",
+        &src,
+        &["sent more than the 4194304 bytes expected"],
+    );
+}
+
+#[test]
+fn hostile_index_endless_body() {
+    let case = Case::new(Api::Json);
+    let cache = case.plonk.tutor_root.join("env/plugins/index/cache.yml");
+    let cached = fs::read(&cache).unwrap();
+    let server = RawServer::start(|_| {
+        vec![(
+            "/main/plugins.yml".to_string(),
+            endless_response("application/yaml"),
+        )]
+    });
+    fs::write(
+        case.tutor_config(),
+        format!("PLUGIN_INDEXES:\n- {}\n", server.url),
+    )
+    .unwrap();
+    let out = case.plonk.run(["--release", "main", "update"]);
+    show("hostile_index_endless_body", &out);
+    assert_one_sentence_after(
+        &out,
+        &["warning: "],
+        &["none of the 1 plugin indexes could be fetched"],
+        &[
+            &format!("{}/main/plugins.yml", server.url),
+            "sent more than the 33554432 bytes expected",
+        ],
+    );
+    assert_eq!(
+        fs::read(&cache).unwrap(),
+        cached,
+        "the old cache was replaced"
+    );
 }
 
 #[test]
@@ -2033,7 +2318,7 @@ fn hostile_single_file_name_with_a_path() {
         &case,
         "hostile_single_file_name_with_a_path",
         &src,
-        &["is not a usable plugin name"],
+        &["`..%2F..%2Fevil` cannot be a plugin name"],
     );
     assert!(!case.plonk.tmp().join("evil.yml").exists());
 }
@@ -2055,4 +2340,197 @@ fn hostile_single_file_html_page() {
     });
     let src = format!("{}/raw/notes.py", server.url);
     install_single(&case, "hostile_single_file_html_page", &src, &["HTML"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// More archive and network tricks.
+
+#[test]
+fn hostile_wheel_metadata_bomb() {
+    let case = Case::new(Api::Json);
+    // METADATA declares 100 bytes and inflates to 20 MiB; plonk reads it over HTTP ranges.
+    let wheel = Tampered::from(&evil("1.0"));
+    let metadata = format!("{}/METADATA", wheel.dist_info);
+    let mut text = String::from("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\nDescription: ");
+    text.push_str(&" ".repeat(20 << 20));
+    text.push('\n');
+    let wheel = wheel.set(&metadata, text).rehash(&[]);
+    let mut bytes = wheel.bytes();
+    patch_declared_size(&mut bytes, &metadata, 100);
+    fs::write(case.dists.join(&wheel.filename), bytes).unwrap();
+    let out = assert_refused(
+        &case,
+        "hostile_wheel_metadata_bomb",
+        &["evil"],
+        &["evil"],
+        &["METADATA"],
+    );
+    assert!(
+        !out.stderr().contains("source distribution"),
+        "a wheel is not a source distribution:\n{}",
+        out.stderr()
+    );
+}
+
+#[test]
+fn hostile_sdist_zip_symlink_escaping() {
+    let case = Case::new(Api::Json);
+    // The same project as a `.zip` sdist, with a symlink member leading out of it.
+    let builder = SdistBuilder::hatchling("evil-sdist", "1.0")
+        .package("evilsdist")
+        .file("evilsdist/__init__.py", "");
+    let mut members = Vec::new();
+    let gz = builder.build_bytes();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz.as_slice()));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        members.push(Member::File(name, data));
+    }
+    members.push(Member::Symlink(
+        "evil_sdist-1.0/etc".to_string(),
+        "../../../../../../etc".to_string(),
+    ));
+    // Only the zip writer of `Tampered` is used: an sdist has no `.dist-info`.
+    let zip = Tampered {
+        filename: "evil_sdist-1.0.zip".to_string(),
+        dist_info: String::new(),
+        members,
+    };
+    zip.write(&case.dists);
+    assert_refused(
+        &case,
+        "hostile_sdist_zip_symlink_escaping",
+        &["evil-sdist"],
+        NOT_BUILT,
+        &["unsafe entry `evil_sdist-1.0/etc`: the link points outside the project folder"],
+    );
+}
+
+/// A PAX extended-header record (`<len> <key>=<value>\n`, `len` counting itself).
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}{body}").len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+#[test]
+fn hostile_sdist_pax_path_escape() {
+    let case = Case::new(Api::Json);
+    // An innocent ustar name, overridden by a PAX `path` record that climbs out.
+    sdist_with_members(
+        &case.dists,
+        &[
+            raw_tar(
+                "evil_sdist-1.0/PaxHeader",
+                tar::EntryType::XHeader,
+                &pax_record("path", "evil_sdist-1.0/../../../../pax-escaped.txt"),
+                None,
+            ),
+            raw_tar(
+                "evil_sdist-1.0/innocent.txt",
+                tar::EntryType::Regular,
+                b"escaped\n",
+                None,
+            ),
+        ],
+    );
+    assert_refused(
+        &case,
+        "hostile_sdist_pax_path_escape",
+        &["evil-sdist"],
+        NOT_BUILT,
+        &["`evil_sdist-1.0/../../../../pax-escaped.txt`: its path contains `..`"],
+    );
+}
+
+#[test]
+fn hostile_network_redirect_keeps_credentials_home() {
+    let case = Case::new(Api::Simple);
+    case.index.require_basic_auth("user", "s3cret");
+    // The index sends the download to another host (port): the credentials stay behind.
+    let alpha = fs::read(case.dists.join(&case.backbone.alpha)).unwrap();
+    let file = case.backbone.alpha.clone();
+    let other = RawServer::start(|_| {
+        vec![(
+            format!("/files/{file}"),
+            http_response("200 OK", "application/octet-stream", &alpha, None),
+        )]
+    });
+    case.index.redirect(
+        &package_path(&case.backbone.alpha),
+        &format!("{}/files/{}", other.url, case.backbone.alpha),
+    );
+    let url = case
+        .index
+        .url_with_credentials("user", "s3cret", "/simple/");
+    let mut cmd = command(&case, &url, &["install", "alpha"]);
+    let out = case.plonk.run_cmd(&mut cmd);
+    show("hostile_network_redirect_keeps_credentials_home", &out);
+    out.assert_success();
+    assert!(!out.stderr().contains("s3cret"), "{}", out.stderr());
+    let heads = other.heads.lock().unwrap().clone();
+    assert!(!heads.is_empty(), "the redirect was not followed");
+    for head in heads {
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "credentials sent to another host:\n{head}"
+        );
+    }
+    assert!(case.installed().contains_key("alpha"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal control sequences in text that comes from an index or an archive.
+
+/// Whether `text` holds a terminal control character (ESC, BEL, CSI, carriage return…).
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+#[test]
+fn hostile_index_terminal_escapes_in_description() {
+    let case = Case::new(Api::Json);
+    set_plugin_index(
+        &case,
+        "- name: evil\n  src: tutor-evil\n  description: \"\\e[2J\\e]0;pwned\\a \\e[31mred\\e[0m\\r\"\n",
+    );
+    let out = case.run(&["search", "evil"]);
+    show("hostile_index_terminal_escapes_in_description", &out);
+    out.assert_success();
+    assert!(
+        !has_control(&out.stdout()) && !has_control(&out.stderr()),
+        "control characters reach the terminal: {:?}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn hostile_wheel_terminal_escapes_in_entry_name() {
+    let case = Case::new(Api::Json);
+    evil("1.0")
+        .raw_entry(
+            "evil/\u{1b}[2J\u{1b}]0;pwned\u{7}/../../x.py",
+            "x = 1\n",
+            true,
+        )
+        .build(&case.dists);
+    let out = assert_refused(
+        &case,
+        "hostile_wheel_terminal_escapes_in_entry_name",
+        &["evil"],
+        NOT_INSTALLED,
+        &["unsafe entry"],
+    );
+    assert!(
+        !has_control(&out.stderr()),
+        "control characters reach the terminal: {:?}",
+        out.stderr()
+    );
 }
