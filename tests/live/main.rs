@@ -39,6 +39,12 @@ pub struct Live {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Live {
     pub fn new() -> Self {
         Live {
