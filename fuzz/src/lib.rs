@@ -31,12 +31,14 @@ pub const KNOWN_PANICS: &[KnownPanic] = &[
         note: "pep508_rs 0.9.2 panics on a name or extra ending in `-`, `_` or `.` (fuzz/README.md)",
     },
     KnownPanic {
-        // `Requirement::from_str("a; os_name == 'x'é")`: non-ASCII text right after a complete
-        // marker makes the parser slice inside a character (a character count used as a byte
-        // length). Fixed in uv's fork (astral-sh/uv PR 19780), not in pep508_rs 0.9.2.
-        file: "pep508_rs-0.9.2/src/cursor.rs",
+        // Non-ASCII text after a complete marker: the parser uses a character count as a byte
+        // length, and slices inside a character, while parsing
+        // (`Requirement::from_str("a; os_name == 'x'é")`, cursor.rs) or while formatting the
+        // error it returned (`Requirement::from_str("b;\"\">\"\"蒺\0\0")` then `to_string()`,
+        // lib.rs). Fixed in uv's fork of the parser (astral-sh/uv PR 19780), not in pep508_rs.
+        file: "pep508_rs-0.9.2/src/",
         message: "is not a char boundary",
-        note: "pep508_rs 0.9.2 panics on non-ASCII text right after a marker (fuzz/README.md)",
+        note: "pep508_rs 0.9.2 panics on non-ASCII text after a marker (fuzz/README.md)",
     },
 ];
 

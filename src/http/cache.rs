@@ -323,7 +323,30 @@ pub fn entry_path(dir: &Path, url: &Url, accept: Option<&str>) -> PathBuf {
 
 /// Read an entry; `None` when missing or unreadable.
 pub fn read(path: &Path) -> Option<Entry> {
-    std::fs::read(path).ok().and_then(Entry::from_bytes)
+    use std::io::{BufRead, Read};
+    // The header lines first, then the body straight into its own buffer: bodies reach
+    // megabytes, and moving them down past the header would copy every byte once more.
+    let file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut reader = std::io::BufReader::new(file);
+    let mut head = Vec::with_capacity(512);
+    for _ in 0..2 {
+        // A header line longer than this is not one plonk wrote.
+        let read = (&mut reader)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut head)
+            .ok()?;
+        if read == 0 || head.last() != Some(&b'\n') {
+            return None;
+        }
+    }
+    let head_len = head.len();
+    let mut entry = Entry::from_bytes(head)?;
+    let body_len = usize::try_from(len).ok()?.saturating_sub(head_len);
+    let mut body = Vec::with_capacity(body_len);
+    reader.read_to_end(&mut body).ok()?;
+    entry.body = body;
+    Some(entry)
 }
 
 /// Write an entry atomically (temporary file in the same folder, then rename).

@@ -106,12 +106,15 @@ impl Fetcher {
         interpreter: Interpreter,
         reporter: Arc<dyn Reporter>,
     ) -> Self {
+        // Only files the target can install become candidates: every use of them here
+        // (versions, best file, downloads) looks at those alone.
+        let keep = installable_filter(&interpreter.tags);
         Fetcher {
             handle,
-            registry: Arc::new(registry),
+            registry: Arc::new(registry.with_file_filter(Arc::clone(&keep))),
             overrides: overrides
                 .into_iter()
-                .map(|(k, v)| (k, Arc::new(v)))
+                .map(|(k, v)| (k, Arc::new(v.with_file_filter(Arc::clone(&keep)))))
                 .collect(),
             inherited: Mutex::default(),
             cache,
@@ -272,12 +275,16 @@ impl Fetcher {
         candidates: &'a [Candidate],
         version: &Version,
     ) -> Option<&'a Candidate> {
+        self.best_of(candidates.iter().filter(|c| &c.version == version))
+    }
+
+    /// [`Fetcher::best_file`] among `files` (all of one version).
+    fn best_of<'a>(&self, files: impl Iterator<Item = &'a Candidate>) -> Option<&'a Candidate> {
         let python = &self.interpreter.python_full_version;
-        let usable = candidates.iter().filter(|c| {
-            &c.version == version
-                && c.requires_python
-                    .as_ref()
-                    .is_none_or(|spec| spec.contains(python))
+        let usable = files.filter(|c| {
+            c.requires_python
+                .as_ref()
+                .is_none_or(|spec| spec.contains(python))
         });
         let mut best_wheel: Option<(&Candidate, (bool, usize))> = None;
         let mut sdist: Option<&Candidate> = None;
@@ -324,8 +331,10 @@ impl Fetcher {
             let yanked = installable.iter().all(|c| c.yanked);
             // Requires-Python: the chosen file's; when every file excludes us, report one of
             // them so the resolver can explain why.
+            // (`files` holds this version only: looking through every candidate again for
+            // each version is quadratic on projects with thousands of files.)
             let requires_python = self
-                .best_file(&candidates, version)
+                .best_of(files.iter().copied())
                 .map(|c| c.requires_python.clone())
                 .unwrap_or_else(|| installable.first().and_then(|c| c.requires_python.clone()));
             out.push(VersionInfo {
@@ -791,6 +800,41 @@ impl Fetcher {
     }
 }
 
+/// A file-name filter keeping sdists and every wheel whose tags `tags` supports (and any
+/// name it cannot read, left to the full parser), without building a `WheelFilename`.
+fn installable_filter(tags: &crate::dist::Tags) -> crate::registry::FileFilter {
+    let mut supported: HashMap<String, HashMap<String, std::collections::HashSet<String>>> =
+        HashMap::new();
+    for (py, abi, platform) in tags.iter() {
+        supported
+            .entry(py.clone())
+            .or_default()
+            .entry(abi.clone())
+            .or_default()
+            .insert(platform.clone());
+    }
+    Arc::new(move |filename: &str| {
+        let Some(stem) = filename.strip_suffix(".whl") else {
+            return true;
+        };
+        let mut parts = stem.rsplitn(4, '-');
+        let (Some(platforms), Some(abis), Some(pythons), Some(_)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return true;
+        };
+        pythons.split('.').any(|py| {
+            supported.get(py).is_some_and(|by_abi| {
+                abis.split('.').any(|abi| {
+                    by_abi
+                        .get(abi)
+                        .is_some_and(|plats| platforms.split('.').any(|p| plats.contains(p)))
+                })
+            })
+        })
+    })
+}
+
 /// Where the metadata of an index file is cached: by its sha256, else by its URL for remote
 /// files; local files without a hash can change under the same path and are not cached.
 fn metadata_cache_path(cache: &Cache, file: &Candidate) -> Option<PathBuf> {
@@ -944,13 +988,19 @@ impl MetadataProvider for Provider {
                     .handle
                     .block_on(self.fetcher.candidates(name))
                     .unwrap_or_default();
-                match files.first() {
-                    Some(example) => Err(ProviderError::new(
+                // The fetcher's registry drops files the target cannot install as it reads
+                // the page: those are the ones to name.
+                let example = files
+                    .first()
+                    .map(|f| (files.len(), f.filename.to_string()))
+                    .or_else(|| self.fetcher.registry_for(name).dropped_files(name));
+                match example {
+                    Some((count, example)) => Err(ProviderError::new(
                         name.clone(),
                         SharedError(Arc::new(FetchError::NoCompatibleFile {
                             name: name.to_string(),
-                            count: files.len(),
-                            example: example.filename.to_string(),
+                            count,
+                            example,
                             python: self.fetcher.interpreter.python_full_version.to_string(),
                         })),
                     )),
@@ -1153,6 +1203,52 @@ mod tests {
         assert_eq!(back.summary.as_deref(), Some("two lines"));
         assert_eq!(back.metadata_version, "");
         assert_eq!(back.requires_dist, json.requires_dist);
+    }
+
+    #[test]
+    fn installable_filter_matches_tags() {
+        let tags = crate::dist::Tags::new(vec![
+            (
+                "cp311".into(),
+                "cp311".into(),
+                "manylinux_2_17_x86_64".into(),
+            ),
+            (
+                "cp311".into(),
+                "abi3".into(),
+                "manylinux_2_17_x86_64".into(),
+            ),
+            ("py3".into(), "none".into(), "any".into()),
+        ]);
+        let keep = installable_filter(&tags);
+        let rows = [
+            ("demo-1.0.tar.gz", true),
+            ("demo-1.0.zip", true),
+            ("demo-1.0-py3-none-any.whl", true),
+            ("demo-1.0-py2.py3-none-any.whl", true),
+            ("demo-1.0-1build-py3-none-any.whl", true),
+            (
+                "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                true,
+            ),
+            ("demo-1.0-cp37-abi3-manylinux_2_17_x86_64.whl", false),
+            ("demo-1.0-cp311-abi3-manylinux_2_17_x86_64.whl", true),
+            ("demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", false),
+            ("demo-1.0-cp311-cp311-win_amd64.whl", false),
+            ("demo-1.0-py2-none-any.whl", false),
+            // Unreadable names are left to the full parser, which refuses them.
+            ("garbage.whl", true),
+            ("a-b.whl", true),
+            ("", true),
+        ];
+        for (filename, expected) in rows {
+            let wheel = crate::dist::WheelFilename::from_str(filename).ok();
+            if let Some(wheel) = wheel.filter(|_| expected || filename.ends_with(".whl")) {
+                // Agrees with the full check wherever the name parses.
+                assert_eq!(keep(filename), tags.is_compatible(&wheel), "{filename}");
+            }
+            assert_eq!(keep(filename), expected, "{filename}");
+        }
     }
 
     #[test]

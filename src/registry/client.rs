@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use url::Url;
 
+use super::json_pages::{JsonFormat, parse_json_page};
 use super::links::{self, CoreMetadata, Link};
 use super::locations::{FindLinks, IndexApi, IndexLocations};
 use super::remote_zip::{self, ZipReadError};
@@ -40,9 +41,16 @@ struct FileHint {
 type SourceAnswer = Result<Option<Vec<(Candidate, FileHint)>>, RegistryError>;
 
 /// Talks to package indexes and find-links locations.
+/// Which listed files a client keeps, by file name (see [`RegistryClient::with_file_filter`]).
+pub type FileFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 pub struct RegistryClient {
     http: HttpClient,
     locations: IndexLocations,
+    /// Files not kept are dropped while the page is read, before any URL or name parsing.
+    filter: Option<FileFilter>,
+    /// Per project: files the filter dropped, and one of their names.
+    dropped: Mutex<HashMap<PackageName, (usize, String)>>,
     hints: Mutex<HashMap<Url, FileHint>>,
     /// JSON API bases whose per-version pages are missing (some proxies only mirror the
     /// project pages): not asked again.
@@ -63,9 +71,45 @@ impl RegistryClient {
         Self {
             http,
             locations,
+            filter: None,
+            dropped: Mutex::new(HashMap::new()),
             hints: Mutex::new(HashMap::new()),
             no_version_pages: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Keep only the files whose name `keep` accepts (e.g. wheels the target can install):
+    /// projects list tens of thousands of wheels for other platforms, and reading them into
+    /// candidates is most of what a warm resolution would cost.
+    pub fn with_file_filter(mut self, keep: FileFilter) -> Self {
+        self.filter = Some(keep);
+        self
+    }
+
+    /// Whether the filter keeps `filename` (a file of `name`); a dropped file is counted, so
+    /// a project whose every file was dropped can be told apart from an unknown one.
+    fn keeps(&self, name: &PackageName, filename: &str) -> bool {
+        let kept = self.filter.as_ref().is_none_or(|keep| keep(filename));
+        if !kept {
+            let mut dropped = self
+                .dropped
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let entry = dropped
+                .entry(name.clone())
+                .or_insert_with(|| (0, filename.to_string()));
+            entry.0 += 1;
+        }
+        kept
+    }
+
+    /// How many listed files of `name` the file filter dropped, with one of their names.
+    pub fn dropped_files(&self, name: &PackageName) -> Option<(usize, String)> {
+        self.dropped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// The configured locations.
@@ -95,12 +139,15 @@ impl RegistryClient {
         let mut first_error = None;
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut hints = Vec::new();
+        // Projects list thousands of files (a wheel per platform and release): a set keeps
+        // the de-duplication linear.
+        let mut seen: HashSet<Url> = HashSet::new();
         for answer in answers {
             match answer {
                 Ok(Some(files)) => {
                     found = true;
                     for (candidate, hint) in files {
-                        if candidates.iter().all(|c| c.url != candidate.url) {
+                        if seen.insert(candidate.url.clone()) {
                             hints.push((candidate.url.clone(), hint));
                             candidates.push(candidate);
                         }
@@ -154,11 +201,12 @@ impl RegistryClient {
             source,
         };
         if json_base.is_some() {
-            let value: Value = serde_json::from_slice(&response.body).map_err(parse_error)?;
-            let links = links::pypi_json_links(&value, &response.url);
-            let mut files = to_candidates(links, name, &index, json_base);
+            let keep = |filename: &str| self.keeps(name, filename);
+            let page = parse_json_page(&response.body, &response.url, JsonFormat::PypiApi, &keep)
+                .map_err(parse_error)?;
+            let mut files = to_candidates(page.links, name, &index, json_base);
             // `info` is the latest version's metadata: those files need no further request.
-            let info = value.get("info");
+            let info = page.info.as_ref();
             let latest = info
                 .and_then(|info| info.get("version"))
                 .and_then(Value::as_str)
@@ -170,11 +218,15 @@ impl RegistryClient {
             }
             return Ok(Some(files));
         }
-        let links = if is_json(response.content_type.as_deref(), &response.body) {
-            links::parse_simple_json(&response.body, &response.url).map_err(parse_error)?
+        let mut links = if is_json(response.content_type.as_deref(), &response.body) {
+            let keep = |filename: &str| self.keeps(name, filename);
+            parse_json_page(&response.body, &response.url, JsonFormat::Simple, &keep)
+                .map_err(parse_error)?
+                .links
         } else {
             links::parse_html(&String::from_utf8_lossy(&response.body), &response.url)
         };
+        links.retain(|link| self.keeps(name, &link.filename));
         Ok(Some(to_candidates(links, name, &index, None)))
     }
 
@@ -195,8 +247,9 @@ impl RegistryClient {
                         }
                     }
                 })?;
-                let links =
+                let mut links =
                     links::parse_html(&String::from_utf8_lossy(&response.body), &response.url);
+                links.retain(|link| self.keeps(name, &link.filename));
                 to_candidates(links, name, url, None)
             }
             FindLinks::Path(path) => {
@@ -207,7 +260,7 @@ impl RegistryClient {
                         path: folder.clone(),
                         source: std::io::Error::other("not an absolute path"),
                     })?;
-                let links = listed
+                let mut links: Vec<Link> = listed
                     .into_iter()
                     .filter_map(|(filename, path)| {
                         let url = Url::from_file_path(path).ok()?;
@@ -222,6 +275,7 @@ impl RegistryClient {
                         })
                     })
                     .collect();
+                links.retain(|link| self.keeps(name, &link.filename));
                 to_candidates(links, name, &index, None)
             }
         };
@@ -811,6 +865,32 @@ mod tests {
             .find(|c| c.filename.to_string() == filename)
             .unwrap()
             .clone()
+    }
+
+    #[tokio::test]
+    async fn the_file_filter_drops_and_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in [
+            "demo-1.0.tar.gz",
+            "demo-1.1-cp311-cp311-win_amd64.whl",
+            "demo-1.1-cp312-cp312-win_amd64.whl",
+        ] {
+            std::fs::write(dir.path().join(file), b"x").unwrap();
+        }
+        let http = HttpClient::new(crate::http::HttpOptions::default()).unwrap();
+        let locations = IndexLocations {
+            find_links: vec![FindLinks::Path(dir.path().to_path_buf())],
+            no_index: true,
+            ..IndexLocations::default()
+        };
+        let keep: FileFilter = Arc::new(|filename: &str| !filename.ends_with(".whl"));
+        let client = RegistryClient::new(http, locations).with_file_filter(keep);
+        let found = client.candidates(&name("demo")).await.unwrap();
+        assert_eq!(found.len(), 1);
+        let (count, example) = client.dropped_files(&name("demo")).unwrap();
+        assert_eq!(count, 2);
+        assert!(example.ends_with("win_amd64.whl"), "{example}");
+        assert!(client.dropped_files(&name("other")).is_none());
     }
 
     #[tokio::test]

@@ -6,8 +6,9 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde_json::Value;
 use url::Url;
+
+use super::json_pages::{JsonFormat, parse_json_page};
 
 /// What an index says about a file's core metadata (PEP 658 / PEP 714).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -41,7 +42,7 @@ pub struct Link {
 }
 
 impl Link {
-    fn new(filename: String, url: Url) -> Self {
+    pub(crate) fn new(filename: String, url: Url) -> Self {
         Link {
             filename,
             url,
@@ -157,7 +158,7 @@ pub fn parse_html(text: &str, page_url: &Url) -> Vec<Link> {
 }
 
 /// `sha256=<hex>` from a URL fragment; other algorithms are ignored.
-fn hash_from_fragment(fragment: &str) -> Option<String> {
+pub(crate) fn hash_from_fragment(fragment: &str) -> Option<String> {
     fragment.split('&').find_map(|part| {
         let (algo, digest) = part.split_once('=')?;
         (algo.eq_ignore_ascii_case("sha256") && !digest.is_empty())
@@ -167,104 +168,13 @@ fn hash_from_fragment(fragment: &str) -> Option<String> {
 
 /// Parse a PEP 691 JSON project page. Entries with wrong types are skipped.
 pub fn parse_simple_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde_json::Error> {
-    let value: Value = serde_json::from_slice(body)?;
-    let files = value
-        .get("files")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    Ok(files
-        .iter()
-        .filter_map(|file| {
-            let mut link = json_file(file, page_url)?;
-            link.requires_python = json_str(file.get("requires-python"));
-            Some(link)
-        })
-        .collect())
+    parse_json_page(body, page_url, JsonFormat::Simple, &|_| true).map(|page| page.links)
 }
 
-/// Parse a PyPI JSON API project page (`/pypi/<name>/json`): every file of every release.
+/// Parse a PyPI JSON API project page (`/pypi/<name>/json`): every file of every release
+/// (or, on a per-version page, its `urls`).
 pub fn parse_pypi_json(body: &[u8], page_url: &Url) -> Result<Vec<Link>, serde_json::Error> {
-    let value: Value = serde_json::from_slice(body)?;
-    Ok(pypi_json_links(&value, page_url))
-}
-
-/// The links of an already parsed PyPI JSON API page.
-pub fn pypi_json_links(value: &Value, page_url: &Url) -> Vec<Link> {
-    let mut files: Vec<&Value> = Vec::new();
-    match value.get("releases").and_then(Value::as_object) {
-        Some(releases) => {
-            for release in releases.values() {
-                if let Some(list) = release.as_array() {
-                    files.extend(list);
-                }
-            }
-        }
-        // The per-version endpoint has only `urls`.
-        None => {
-            if let Some(list) = value.get("urls").and_then(Value::as_array) {
-                files.extend(list);
-            }
-        }
-    }
-    files
-        .into_iter()
-        .filter_map(|file| {
-            let mut link = json_file(file, page_url)?;
-            link.requires_python = json_str(file.get("requires_python"));
-            if link.sha256.is_none() {
-                link.sha256 = file
-                    .get("digests")
-                    .and_then(|d| d.get("sha256"))
-                    .and_then(Value::as_str)
-                    .map(|d| d.trim().to_ascii_lowercase());
-            }
-            Some(link)
-        })
-        .collect()
-}
-
-/// The fields both JSON formats share: filename, url, hashes, yanked, size.
-fn json_file(file: &Value, page_url: &Url) -> Option<Link> {
-    let filename = file.get("filename")?.as_str()?.to_string();
-    let mut url = page_url.join(file.get("url")?.as_str()?.trim()).ok()?;
-    let fragment_hash = url.fragment().and_then(hash_from_fragment);
-    url.set_fragment(None);
-    let mut link = Link::new(filename, url);
-    link.sha256 = file
-        .get("hashes")
-        .and_then(|h| h.get("sha256"))
-        .and_then(Value::as_str)
-        .map(|d| d.trim().to_ascii_lowercase())
-        .or(fragment_hash);
-    link.yanked = match file.get("yanked") {
-        Some(Value::Bool(yanked)) => *yanked,
-        // PEP 691: a string is a yank reason.
-        Some(Value::String(_)) => true,
-        _ => false,
-    };
-    link.size = file.get("size").and_then(Value::as_u64);
-    // PEP 714 name first; PyPI's JSON API uses the same key and shape.
-    let metadata = file
-        .get("core-metadata")
-        .or_else(|| file.get("dist-info-metadata"));
-    link.core_metadata = match metadata {
-        Some(Value::Bool(true)) => CoreMetadata::Available,
-        Some(Value::Object(hashes)) => match hashes.get("sha256").and_then(Value::as_str) {
-            Some(digest) => CoreMetadata::Sha256(digest.trim().to_ascii_lowercase()),
-            None => CoreMetadata::Available,
-        },
-        _ => CoreMetadata::Absent,
-    };
-    Some(link)
-}
-
-fn json_str(value: Option<&Value>) -> Option<String> {
-    value
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    parse_json_page(body, page_url, JsonFormat::PypiApi, &|_| true).map(|page| page.links)
 }
 
 /// Decode the HTML character references an index may use in attribute values.

@@ -5,6 +5,7 @@
 
 mod client;
 mod error;
+mod json_pages;
 mod links;
 mod locations;
 mod remote_zip;
@@ -13,7 +14,7 @@ use url::Url;
 
 use crate::dist::{DistFilename, PackageName, Version, VersionSpecifiers};
 
-pub use client::RegistryClient;
+pub use client::{FileFilter, RegistryClient};
 pub use error::RegistryError;
 pub use links::{
     CoreMetadata, Link, html_unescape, parse_html, parse_pypi_json, parse_simple_json,
