@@ -16,10 +16,10 @@ use plonk::dist::EntryPoints;
 
 use crate::{Live, assert_ok, pypi_reachable};
 
-/// The verawood main index shipped with the team data.
+/// The verawood main index (the copy of the real file kept in fixtures/).
 const PLUGINS_YML: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/tpi/main/verawood/plugins.yml"
+    "/fixtures/tpi/main/verawood/plugins.yml"
 );
 
 /// The `src:` requirement of every plugin in the index.
