@@ -407,8 +407,7 @@ impl Pep517Build {
                 let text = item
                     .as_str()
                     .ok_or_else(|| invalid(format!("`{item}` is not a string")))?;
-                Requirement::from_str(text)
-                    .map_err(|err| invalid(format!("`{text}` is not a valid requirement: {err}")))
+                crate::dist::parse_requirement(text).map_err(|err| invalid(err.to_string()))
             })
             .collect()
     }

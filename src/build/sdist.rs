@@ -697,7 +697,7 @@ pub fn parse_pyproject(text: &str, path: &Path) -> Result<PyProject, BuildError>
             let requires = requires
                 .iter()
                 .map(|line| {
-                    Requirement::from_str(line)
+                    crate::dist::parse_requirement(line)
                         .map_err(|err| field_err("build-system.requires", line, Box::new(err)))
                 })
                 .collect::<Result<Vec<_>, _>>()?;

@@ -2,12 +2,10 @@
 //! options, run the operation, print its changelog.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::Cache;
-use crate::dist::Requirement;
 use crate::environment::{FindOptions, PythonEnvironment};
 use crate::http::{HttpClient, HttpOptions};
 use crate::ops::install::{Change, Changelog, InstallOptions, Target};
@@ -201,7 +199,7 @@ pub async fn venv(args: VenvArgs, settings: &Settings, printer: &Arc<Printer>) -
         } else {
             format!("tutor{spec}")
         };
-        let requirement = Requirement::from_str(&text)
+        let requirement = crate::dist::parse_requirement(&text)
             .map_err(|e| format!("`--tutor {spec}` is not a version specifier: {e}"))?;
         let ws = workspace_for(settings, env)?;
         let opts = InstallOptions {

@@ -68,7 +68,7 @@ pub enum DistError {
         line: String,
         /// The parse error.
         #[source]
-        source: Box<pep508_rs::Pep508Error>,
+        source: Box<super::RequirementError>,
     },
     /// A `Requires-Python` value that is not a PEP 440 specifier set.
     #[error("The metadata line `Requires-Python: {value}` is not a valid version specifier")]

@@ -129,7 +129,7 @@ impl Metadata {
                 }
                 "requires-dist" => {
                     let v = value();
-                    let req = Requirement::from_str(&v).map_err(|source| {
+                    let req = super::parse_requirement(&v).map_err(|source| {
                         DistError::InvalidRequiresDist {
                             line: v.clone(),
                             source: Box::new(source),

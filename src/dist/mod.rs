@@ -11,6 +11,7 @@ mod filename;
 mod hash;
 mod metadata;
 mod record;
+mod requirement;
 mod tags;
 
 pub use direct_url::{ArchiveInfo, DirInfo, DirectUrl, VcsInfo};
@@ -20,6 +21,7 @@ pub use filename::{DistFilename, SdistExtension, SdistFilename, WheelFilename};
 pub use hash::{Sha256Hasher, hex_encode, record_hash, sha256_hex, urlsafe_b64_nopad};
 pub use metadata::Metadata;
 pub use record::{Record, RecordEntry};
+pub use requirement::{RequirementError, parse_requirement};
 pub use tags::Tags;
 
 pub use pep440_rs::{Version, VersionSpecifiers};

@@ -815,8 +815,7 @@ fn pin_line(metadata: &Metadata) -> String {
 
 fn pin(metadata: &Metadata) -> Result<Requirement, OpsError> {
     let text = pin_line(metadata);
-    text.parse::<Requirement>()
-        .map_err(|e| OpsError::Usage(format!("`{text}` is not a requirement: {e}")))
+    crate::dist::parse_requirement(&text).map_err(|e| OpsError::Usage(e.to_string()))
 }
 
 fn git_cache(ctx: &MirrorContext) -> Result<GitCache, OpsError> {

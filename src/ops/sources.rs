@@ -8,14 +8,13 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use url::Url;
 
 use crate::build::single_file::{self, PluginText, SingleFileError};
 use crate::build::{self, BuildError};
-use crate::dist::{DirectUrl, Metadata, PackageName, Requirement, Version, sha256_hex};
+use crate::dist::{DirectUrl, Metadata, PackageName, Version, sha256_hex};
 use crate::environment::EnvLock;
 use crate::http::{GetOptions, HttpError, Netrc};
 use crate::install::receipt::{PluginRecord, Receipt};
@@ -676,7 +675,7 @@ pub fn wheel_plugin_names(wheel: &Path) -> Vec<String> {
 /// URL requirement would print credentials in messages).
 pub fn wheel_target(wheel: LocalWheel, plugin: Option<PluginOrigin>) -> Result<Target, OpsError> {
     let text = format!("{}=={}", wheel.metadata.name, wheel.metadata.version);
-    let requirement = Requirement::from_str(&text).map_err(|e| OpsError::Other {
+    let requirement = crate::dist::parse_requirement(&text).map_err(|e| OpsError::Other {
         message: format!("cannot install `{text}`"),
         source: Box::new(e),
     })?;

@@ -15,8 +15,7 @@ use super::locations::{FindLinks, IndexApi, IndexLocations};
 use super::remote_zip::{self, ZipReadError};
 use super::{Candidate, RegistryError};
 use crate::dist::{
-    DistFilename, ExtraName, Metadata, PackageName, Requirement, Version, VersionSpecifiers,
-    sha256_hex,
+    DistFilename, ExtraName, Metadata, PackageName, Version, VersionSpecifiers, sha256_hex,
 };
 use crate::http::{HttpClient, HttpError, RedactedUrl};
 
@@ -603,8 +602,7 @@ fn metadata_from_json_info(
         let line = item
             .as_str()
             .ok_or_else(|| "`requires_dist` holds a non-string".to_string())?;
-        let requirement = Requirement::from_str(line)
-            .map_err(|err| format!("`{line}` is not a valid requirement ({err})"))?;
+        let requirement = crate::dist::parse_requirement(line).map_err(|err| err.to_string())?;
         metadata.requires_dist.push(requirement);
     }
     metadata.requires_python = info

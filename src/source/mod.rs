@@ -444,12 +444,14 @@ fn parse_requirement_line(line: &str) -> Result<SourceLine, SourceError> {
     if is_bare_location {
         return Err(SourceError::Nameless { line: redact(line) });
     }
-    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(line).map_err(|err| {
-        SourceError::Requirement {
+    let requirement =
+        crate::dist::parse_requirement(line).map_err(|err| SourceError::Requirement {
             line: redact(line),
-            cause: ParseCause(err.message.to_string()),
-        }
-    })?;
+            cause: ParseCause(match err {
+                crate::dist::RequirementError::Refused { reason, .. } => reason.to_string(),
+                crate::dist::RequirementError::Invalid { message, .. } => message,
+            }),
+        })?;
     if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
         let given = url.given().unwrap_or(url.as_str()).to_string();
         let is_git = given.to_ascii_lowercase().starts_with("git+")
