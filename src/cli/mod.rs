@@ -53,13 +53,17 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(run(cli.command, &settings, &printer)) {
+    let code = match runtime.block_on(run(cli.command, &settings, &printer)) {
         Ok(code) => code,
         Err(err) => {
             print_error(err.as_ref());
             1
         }
+    };
+    if settings.no_cache {
+        let _ = std::fs::remove_dir_all(&settings.cache_dir);
     }
+    code
 }
 
 /// Prints `error: <sentence>` and a `caused by:` line per source, never `Debug`.

@@ -33,6 +33,8 @@ pub struct Settings {
     pub refresh: bool,
     /// The global cache folder.
     pub cache_dir: PathBuf,
+    /// `--no-cache`: `cache_dir` is private to this run and deleted at exit.
+    pub no_cache: bool,
     /// plonk's own config folder (`$XDG_CONFIG_HOME/plonk`).
     pub config_dir: PathBuf,
     /// The user's home folder.
@@ -130,6 +132,10 @@ impl Settings {
                 .unwrap_or_else(|| home.join(default))
         };
         let cache_dir = match (&args.cache_dir, var("PLONK_CACHE_DIR")) {
+            // `--no-cache`: a private folder for this run, deleted when plonk exits.
+            _ if args.no_cache => {
+                std::env::temp_dir().join(format!("plonk-no-cache-{}", std::process::id()))
+            }
             (Some(dir), _) => dir.clone(),
             (None, Some(dir)) => PathBuf::from(dir),
             (None, None) => xdg("XDG_CACHE_HOME", ".cache").join("plonk"),
@@ -201,6 +207,7 @@ impl Settings {
             offline,
             refresh: args.refresh,
             cache_dir,
+            no_cache: args.no_cache,
             config_dir,
             home,
             netrc,
