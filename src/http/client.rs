@@ -842,7 +842,8 @@ fn strip_credentials(url: &Url) -> Url {
     bare
 }
 
-fn percent_decode(text: &str) -> String {
+/// Decodes `%XX` escapes (URL userinfo, path segments); invalid escapes are kept as written.
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

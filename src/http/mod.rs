@@ -12,7 +12,7 @@ mod redact;
 pub use cache::{CacheStatus, CachedResponse};
 pub use client::{
     ByteRange, Conditional, ContentRange, Downloaded, GetOptions, HttpClient, HttpOptions,
-    HttpResponse, RangeResponse, Validators,
+    HttpResponse, RangeResponse, Validators, percent_decode,
 };
 pub use error::HttpError;
 pub use netrc::{Credentials, Netrc};

@@ -24,7 +24,7 @@ use git2::{AutotagOption, Direction, FetchOptions, ObjectType, Oid, Repository};
 use url::Url;
 
 use crate::cache::{Cache, GIT_BUCKET, cache_key};
-use crate::http::Netrc;
+use crate::http::{Netrc, percent_decode};
 
 /// The longest HTTP body (a pack) plonk accepts from a git server.
 const MAX_PACK_BYTES: u64 = 2 << 30;
@@ -1253,27 +1253,6 @@ fn credentials_for(url: &Url, netrc: &Netrc) -> Option<(String, Option<String>)>
     netrc
         .get(host)
         .map(|c| (c.username.clone(), c.password.clone()))
-}
-
-/// Decodes `%XX` escapes of URL userinfo (invalid escapes are kept as written).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An error and its causes on one line (reqwest's own message is terse).
