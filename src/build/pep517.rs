@@ -3,15 +3,23 @@
 //! plonk ships (`driver.py`).
 //!
 //! The driver writes each hook's result to a JSON file, because backends print freely on
-//! stdout; their stdout and stderr go to a log whose tail is put in the error on failure.
+//! stdout; their stdout and stderr go to a log per hook whose tail is put in the error on
+//! failure.
+//!
+//! Consecutive hooks of one build share one driver process (a session: request file names on
+//! its stdin, one line back on its stdout per finished hook), so the interpreter starts and
+//! the backend is imported once rather than once per hook. A session ends when build
+//! requirements are installed between hooks, when a hook fails or times out, and when the
+//! [`Pep517Build`] is dropped.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::str::FromStr;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -22,8 +30,12 @@ use crate::cache::Cache;
 use crate::dist::{Metadata, PackageName, Requirement, WheelFilename};
 use crate::environment::{PythonEnvironment, create_venv};
 
-/// The hook driver, run as `python -I driver.py REQUEST RESULT`.
+/// The hook driver, run as `python -I -u driver.py --session WORKDIR`.
 const DRIVER: &str = include_str!("driver.py");
+/// How long a driver told to stop (stdin closed) may take to exit before it is killed.
+const SESSION_GRACE: Duration = Duration::from_secs(2);
+/// How often a waiting hook checks that its driver is still alive.
+const SESSION_POLL: Duration = Duration::from_millis(20);
 /// How long one hook may run by default.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
 /// The backend used when `pyproject.toml` names none (PEP 517's legacy fallback).
@@ -138,12 +150,106 @@ pub struct Pep517Build {
     project: Option<Project>,
     options: BuildOptions,
     venv: PythonEnvironment,
+    /// The running driver, if any. Declared before `work`: fields drop in order, so the
+    /// driver is stopped (see `Session`'s `Drop`) before its folder is deleted.
+    session: RefCell<Option<Session>>,
     /// Holds the driver, the build environment, requests, results and logs.
     work: tempfile::TempDir,
     driver: PathBuf,
     hook_runs: Cell<u32>,
     /// A wheel built by the metadata fallback, moved out by [`Pep517Build::build_wheel`].
     built: RefCell<Option<PathBuf>>,
+}
+
+/// A driver process running hooks one request at a time (see `driver.py`).
+struct Session {
+    child: Child,
+    /// The driver's stdin; closing it (`None`) asks the driver to exit.
+    requests: Option<ChildStdin>,
+    /// The driver's control lines: the request name of each hook whose result is written.
+    done: mpsc::Receiver<String>,
+}
+
+/// How waiting for one hook ended.
+enum Exchange {
+    /// The driver wrote the result file.
+    Done,
+    /// The hook outlived the timeout; the driver is still running.
+    TimedOut,
+    /// The driver exited before finishing the hook.
+    Exited(ExitStatus),
+    /// The driver's state could not be queried.
+    WaitFailed(std::io::Error),
+}
+
+impl Session {
+    /// Sends one request and waits for its answer, the driver's death or `timeout`.
+    fn exchange(&mut self, request_name: &str, timeout: Duration) -> Exchange {
+        let deadline = Instant::now() + timeout;
+        let sent = self.requests.as_mut().is_some_and(|stdin| {
+            writeln!(stdin, "{request_name}")
+                .and_then(|()| stdin.flush())
+                .is_ok()
+        });
+        if !sent {
+            // The driver closed its stdin, so it is exiting: report how it ended.
+            self.requests = None;
+        }
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Exchange::TimedOut;
+            }
+            let slice = (deadline - now).min(SESSION_POLL);
+            match self.done.recv_timeout(slice) {
+                Ok(name) if name == request_name => return Exchange::Done,
+                // Not an answer to this request: keep waiting.
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                // The control pipe is closed: the driver is gone or going.
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(slice),
+            }
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    // An answer sent just before exiting still counts.
+                    if self.done.try_iter().any(|name| name == request_name) {
+                        return Exchange::Done;
+                    }
+                    return Exchange::Exited(status);
+                }
+                Ok(None) => {}
+                Err(err) => return Exchange::WaitFailed(err),
+            }
+        }
+    }
+
+    /// Stops the driver now. Only the driver is killed; a backend's subprocess still running
+    /// holds nothing of ours but its hook's log.
+    fn kill(&mut self) {
+        self.requests = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Session {
+    /// Closes the driver's stdin (its signal to exit) and waits a little, then kills it: no
+    /// driver outlives its build.
+    fn drop(&mut self) {
+        self.requests = None;
+        let deadline = Instant::now() + SESSION_GRACE;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => {
+                    self.kill();
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// What a hook call gave.
@@ -206,6 +312,7 @@ impl Pep517Build {
             project: pyproject.project,
             options,
             venv,
+            session: RefCell::new(None),
             work,
             driver,
             hook_runs: Cell::new(0),
@@ -217,6 +324,12 @@ impl Pep517Build {
                 HookOutcome::Missing => Vec::new(),
                 HookOutcome::Value(value) => build.parse_requires(value)?,
             };
+        if !dynamic.is_empty() {
+            // The running interpreter would not see what is installed now: site.py reads the
+            // `.pth` files of site-packages only at start-up (setuptools' distutils shim,
+            // namespace packages, editable paths), so later hooks need a fresh process.
+            build.end_session();
+        }
         build.install(env, &dynamic, "get_requires_for_build_wheel")?;
         Ok(build)
     }
@@ -443,97 +556,52 @@ impl Pep517Build {
         }
     }
 
-    /// Runs one hook through the driver in the build environment.
+    /// Runs one hook through the driver in the build environment, in the current session
+    /// (started if there is none). Any failure ends the session, so the next hook starts
+    /// from a fresh interpreter.
     fn run_hook(&self, hook: &'static str, args: Value) -> Result<HookOutcome, BuildError> {
+        let outcome = self.run_hook_in_session(hook, args);
+        if !matches!(outcome, Ok(HookOutcome::Value(_) | HookOutcome::Missing)) {
+            self.end_session();
+        }
+        outcome
+    }
+
+    fn run_hook_in_session(
+        &self,
+        hook: &'static str,
+        args: Value,
+    ) -> Result<HookOutcome, BuildError> {
         let run = self.hook_runs.get() + 1;
         self.hook_runs.set(run);
-        let request_path = self.work.path().join(format!("hook-{run}.json"));
-        let result_path = self.work.path().join(format!("hook-{run}-result.json"));
-        let log_path = self.work.path().join(format!("hook-{run}.log"));
+        let request_name = format!("hook-{run}.json");
+        let result_name = format!("hook-{run}-result.json");
+        let log_name = format!("hook-{run}.log");
+        let request_path = self.work.path().join(&request_name);
+        let result_path = self.work.path().join(&result_name);
+        let log_path = self.work.path().join(&log_name);
+        // File names, not paths: the driver finds them in the folder named on its command
+        // line, so the temporary folder's path need not be valid UTF-8 for JSON.
         let request = json!({
             "backend": self.backend,
             "backend_path": self.backend_path,
             "hook": hook,
             "args": args,
+            "result": result_name,
+            "log": log_name,
         });
         fs::write(&request_path, request.to_string())
             .map_err(|err| BuildError::io("write", &request_path, err))?;
+        // Created here so that it exists even when the driver dies before opening it; a new
+        // driver's own start-up errors land in it too.
         let log =
             File::create(&log_path).map_err(|err| BuildError::io("create", &log_path, err))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|err| BuildError::io("open", &log_path, err))?;
 
-        let python = &self.venv.interpreter.executable;
-        let mut command = Command::new(python);
-        // `-I`: neither the driver's folder nor the project lands on sys.path (PEP 517), and
-        // no PYTHON* variable or user site-packages leaks in. `-u` as `-I` ignores
-        // PYTHONUNBUFFERED (set below for the backend's own subprocesses).
-        command
-            .arg("-I")
-            .arg("-u")
-            .arg(&self.driver)
-            .arg(&request_path)
-            .arg(&result_path)
-            .current_dir(&self.project_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            // Backends start subprocesses (compilers, `sys.executable -m ...`) that are not
-            // isolated by `-I`.
-            .env_remove("PYTHONPATH")
-            .env_remove("PYTHONHOME")
-            .env_remove("PYTHONSTARTUP")
-            .env_remove("PYTHONUSERBASE")
-            .env_remove("__PYVENV_LAUNCHER__")
-            .env("VIRTUAL_ENV", &self.venv.root)
-            .env("PYTHONNOUSERSITE", "1")
-            // Unbuffered, so stdout and stderr interleave in the log and a killed hook's last
-            // words are kept.
-            .env("PYTHONUNBUFFERED", "1");
-        if let Some(path) = self.search_path() {
-            command.env("PATH", path);
-        }
-        let mut child = command.spawn().map_err(|source| BuildError::Spawn {
-            project: self.project_dir.clone(),
-            hook,
-            python: python.clone(),
-            source,
-        })?;
-
-        let deadline = Instant::now() + self.options.timeout;
-        let mut pause = Duration::from_millis(2);
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) => {}
-                Err(source) => {
-                    let _ = child.kill();
-                    return Err(BuildError::Spawn {
-                        project: self.project_dir.clone(),
-                        hook,
-                        python: python.clone(),
-                        source,
-                    });
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                // Only the driver is killed; a grandchild still running keeps nothing of
-                // ours open but the log file.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(BuildError::HookTimeout {
-                    project: self.project_dir.clone(),
-                    hook,
-                    timeout: self.options.timeout,
-                    output: output_tail(&log_path),
-                });
-            }
-            std::thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(50));
+        let mut slot = self.session.borrow_mut();
+        let session = match slot.take() {
+            Some(session) => slot.insert(session),
+            None => slot.insert(self.start_session(hook, log)?),
         };
-
         let failed = |extra: Option<String>| {
             let mut output = output_tail(&log_path);
             if let Some(extra) = extra {
@@ -548,14 +616,36 @@ impl Pep517Build {
                 output,
             }
         };
-        let result = match fs::read(&result_path) {
-            Ok(bytes) if status.success() => bytes,
-            _ => {
+        match session.exchange(&request_name, self.options.timeout) {
+            Exchange::Done => {}
+            Exchange::TimedOut => {
+                session.kill();
+                return Err(BuildError::HookTimeout {
+                    project: self.project_dir.clone(),
+                    hook,
+                    timeout: self.options.timeout,
+                    output: output_tail(&log_path),
+                });
+            }
+            Exchange::Exited(status) => {
                 return Err(failed(Some(format!(
                     "(the hook driver exited with {status})"
                 ))));
             }
-        };
+            Exchange::WaitFailed(source) => {
+                session.kill();
+                return Err(BuildError::Spawn {
+                    project: self.project_dir.clone(),
+                    hook,
+                    python: self.venv.interpreter.executable.clone(),
+                    source,
+                });
+            }
+        }
+        drop(slot);
+
+        let result = fs::read(&result_path)
+            .map_err(|err| failed(Some(format!("(the hook driver wrote no result: {err})"))))?;
         let result: Value =
             serde_json::from_slice(&result).map_err(|err| BuildError::HookResult {
                 project: self.project_dir.clone(),
@@ -578,6 +668,93 @@ impl Pep517Build {
             }),
             _ => Err(failed(message)),
         }
+    }
+
+    /// Starts a driver session in the build environment; `log` receives what the
+    /// interpreter prints before the driver takes over (`hook` is only for errors).
+    fn start_session(&self, hook: &'static str, log: File) -> Result<Session, BuildError> {
+        let python = &self.venv.interpreter.executable;
+        let spawn_error = |source| BuildError::Spawn {
+            project: self.project_dir.clone(),
+            hook,
+            python: python.clone(),
+            source,
+        };
+        let mut command = Command::new(python);
+        // `-I`: neither the driver's folder nor the project lands on sys.path (PEP 517), and
+        // no PYTHON* variable or user site-packages leaks in. `-u` as `-I` ignores
+        // PYTHONUNBUFFERED (set below for the backend's own subprocesses).
+        command
+            .arg("-I")
+            .arg("-u")
+            .arg(&self.driver)
+            .arg("--session")
+            .arg(self.work.path())
+            .current_dir(&self.project_dir)
+            // Requests in; the driver moves this pipe off fd 0 and gives the backend
+            // /dev/null.
+            .stdin(Stdio::piped())
+            // The control pipe: one line per finished hook. The driver moves it off fd 1 and
+            // points fds 1 and 2 at each hook's own log.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            // Backends start subprocesses (compilers, `sys.executable -m ...`) that are not
+            // isolated by `-I`.
+            .env_remove("PYTHONPATH")
+            .env_remove("PYTHONHOME")
+            .env_remove("PYTHONSTARTUP")
+            .env_remove("PYTHONUSERBASE")
+            .env_remove("__PYVENV_LAUNCHER__")
+            .env("VIRTUAL_ENV", &self.venv.root)
+            .env("PYTHONNOUSERSITE", "1")
+            // Unbuffered, so stdout and stderr interleave in the log and a killed hook's last
+            // words are kept.
+            .env("PYTHONUNBUFFERED", "1");
+        if let Some(path) = self.search_path() {
+            command.env("PATH", path);
+        }
+        let mut child = command.spawn().map_err(spawn_error)?;
+        let (requests, control) = (child.stdin.take(), child.stdout.take());
+        let (sender, done) = mpsc::channel();
+        // The reader ends at EOF of the control pipe, i.e. when the driver is gone (or, for a
+        // backend that forked without exec, when that fork is gone too); it is never joined,
+        // so such a straggler cannot block plonk.
+        let reader = control.map(|control| {
+            std::thread::Builder::new()
+                .name("plonk-pep517-driver".into())
+                .spawn(move || {
+                    for line in BufReader::new(control).lines() {
+                        let Ok(line) = line else { break };
+                        if sender.send(line).is_err() {
+                            break;
+                        }
+                    }
+                })
+        });
+        let mut session = Session {
+            child,
+            requests,
+            done,
+        };
+        match reader {
+            Some(Ok(_)) => Ok(session),
+            Some(Err(source)) => {
+                session.kill();
+                Err(spawn_error(source))
+            }
+            None => {
+                session.kill();
+                Err(spawn_error(std::io::Error::other(
+                    "the driver has no control pipe",
+                )))
+            }
+        }
+    }
+
+    /// Ends the driver session, if any: the next hook runs in a new interpreter.
+    fn end_session(&self) {
+        // Dropping the session closes the driver's stdin and waits for it to exit.
+        drop(self.session.borrow_mut().take());
     }
 
     /// `PATH` with the build environment's scripts first, so that backends calling tools
@@ -734,7 +911,13 @@ import base64, hashlib, json, os, sys, time, zipfile
 with open("backend.json") as handle:
     CFG = json.load(handle)
 
+def _pid(hook):
+    if CFG.get("pids"):
+        with open("pids.txt", "a") as handle:
+            handle.write("{} {}\n".format(hook, os.getpid()))
+
 def get_requires_for_build_wheel(config_settings=None):
+    _pid("get_requires_for_build_wheel")
     print("chatter on stdout from get_requires")
     return CFG.get("requires", [])
 
@@ -756,8 +939,14 @@ def _files():
     return info, files
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _pid("build_wheel")
     print("building", config_settings)
     sys.stderr.write("stderr chatter\n")
+    if CFG.get("import"):
+        __import__(CFG["import"])
+    if CFG.get("exit"):
+        print("about to exit")
+        os._exit(CFG["exit"])
     if CFG.get("fail"):
         print("boom marker")
         raise RuntimeError("backend exploded")
@@ -780,6 +969,57 @@ if CFG.get("prepare"):
             handle.write(files[info + "/METADATA"].replace(b"tutor>=20", b"tutor>=20,<99"))
         return info
 "#;
+
+    /// "Installs" the requirement `fakedep` by dropping a `.pth` file that puts a folder
+    /// holding `fakedep.py` on sys.path: only an interpreter started afterwards can import it.
+    struct PthEnv {
+        modules: tempfile::TempDir,
+    }
+
+    impl PthEnv {
+        fn new() -> Self {
+            let modules = tempfile::tempdir().unwrap();
+            fs::write(modules.path().join("fakedep.py"), "VALUE = 1\n").unwrap();
+            Self { modules }
+        }
+    }
+
+    impl BuildEnv for PthEnv {
+        fn install(
+            &self,
+            env: &PythonEnvironment,
+            requirements: &[Requirement],
+        ) -> Result<(), BoxError> {
+            if !requirements
+                .iter()
+                .any(|req| req.name.as_ref() == "fakedep")
+            {
+                return Ok(());
+            }
+            let purelib = &env.interpreter.scheme.purelib;
+            fs::create_dir_all(purelib)?;
+            let line = format!("{}\n", self.modules.path().display());
+            fs::write(purelib.join("fakedep.pth"), line)?;
+            Ok(())
+        }
+    }
+
+    /// `hook -> pid` lines the backend wrote to `pids.txt`.
+    fn pids(tmp: &tempfile::TempDir) -> Vec<(String, u32)> {
+        fs::read_to_string(dir(tmp).join("pids.txt"))
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let (hook, pid) = line.split_once(' ').unwrap();
+                (hook.to_string(), pid.parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// Whether a process with this id exists (Linux; elsewhere assumed gone).
+    fn alive(pid: u32) -> bool {
+        cfg!(target_os = "linux") && Path::new(&format!("/proc/{pid}")).exists()
+    }
 
     fn base_python() -> PathBuf {
         let path = std::env::var_os("PATH").unwrap();
@@ -839,6 +1079,131 @@ version = "1.0"
         );
         let metadata = read_wheel_metadata(&wheel).unwrap();
         assert_eq!(metadata.name.as_ref(), "demo");
+    }
+
+    #[test]
+    fn hooks_share_one_driver_unless_requirements_were_installed() {
+        // No dynamic requirements: get_requires, the missing prepare_metadata hook and
+        // build_wheel all run in one interpreter, which is gone once the build is dropped.
+        let tmp = project(
+            IN_TREE,
+            json!({"name": "demo", "version": "1.0", "pids": true}),
+        );
+        let build = Pep517Build::new(
+            &dir(&tmp),
+            &base_python(),
+            &RecordingEnv::default(),
+            None,
+            BuildOptions::default(),
+        )
+        .unwrap();
+        build.prepare_metadata().unwrap();
+        build.build_wheel(&tmp.path().join("o")).unwrap();
+        let seen = pids(&tmp);
+        let hooks: Vec<&str> = seen.iter().map(|(hook, _)| hook.as_str()).collect();
+        assert_eq!(hooks, ["get_requires_for_build_wheel", "build_wheel"]);
+        assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+        assert!(alive(seen[0].1) || !cfg!(target_os = "linux"));
+        drop(build);
+        assert!(!alive(seen[0].1), "the driver outlived its build");
+
+        // Dynamic requirements: build_wheel runs in a new interpreter, which sees what was
+        // installed (the `.pth` file is read at start-up).
+        let tmp = project(
+            IN_TREE,
+            json!({"name": "demo", "version": "1.0", "pids": true,
+                   "requires": ["fakedep"], "import": "fakedep"}),
+        );
+        let env = PthEnv::new();
+        build_wheel(
+            &dir(&tmp),
+            &tmp.path().join("o"),
+            &base_python(),
+            &env,
+            None,
+        )
+        .unwrap();
+        let seen = pids(&tmp);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_ne!(seen[0].1, seen[1].1, "{seen:?}");
+        assert!(!alive(seen[0].1) && !alive(seen[1].1));
+    }
+
+    #[test]
+    fn a_driver_dying_mid_session_fails_the_hook_with_its_output() {
+        let tmp = project(
+            IN_TREE,
+            json!({"name": "demo", "version": "1.0", "pids": true, "exit": 3}),
+        );
+        let err = build_wheel(
+            &dir(&tmp),
+            &tmp.path().join("o"),
+            &base_python(),
+            &RecordingEnv::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BuildError::HookFailed {
+                    hook: "build_wheel",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let text = err.to_string();
+        for needle in ["about to exit", "stderr chatter", "exit status: 3"] {
+            assert!(text.contains(needle), "{needle} missing in: {text}");
+        }
+        // Only this hook's output: get_requires printed into its own log.
+        assert!(
+            !text.contains("chatter on stdout from get_requires"),
+            "{text}"
+        );
+        let seen = pids(&tmp);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].1, seen[1].1, "it died mid-session: {seen:?}");
+    }
+
+    #[test]
+    fn a_slow_hook_in_a_session_is_killed_at_the_timeout() {
+        let tmp = project(
+            IN_TREE,
+            json!({"name": "demo", "version": "1.0", "pids": true, "sleep": 60}),
+        );
+        let options = BuildOptions {
+            timeout: Duration::from_secs(2),
+            ..BuildOptions::default()
+        };
+        let build = Pep517Build::new(
+            &dir(&tmp),
+            &base_python(),
+            &RecordingEnv::default(),
+            None,
+            options,
+        )
+        .unwrap();
+        let started = Instant::now();
+        let err = build.build_wheel(&tmp.path().join("o")).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert!(
+            matches!(
+                err,
+                BuildError::HookTimeout {
+                    hook: "build_wheel",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let seen = pids(&tmp);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].1, seen[1].1, "{seen:?}");
+        // Killed at the timeout, not at drop.
+        assert!(!alive(seen[1].1), "the timed-out driver is still running");
+        drop(build);
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub const INTERPRETER_BUCKET: &str = "interpreter-v1";
 pub const WHEELS_BUCKET: &str = "wheels-v1";
 /// Wheels built from sdists, git checkouts and single-file plugins, keyed by source hash.
 pub const BUILT_BUCKET: &str = "built-v1";
-/// HTTP responses (index pages, JSON API answers).
+/// HTTP responses (index pages, JSON API answers), and inside it, in `pages-v1/`, the
+/// registry's digests of the project pages it parsed (removed with the bucket).
 pub const HTTP_BUCKET: &str = "http-v1";
 /// Git repositories and checkouts.
 pub const GIT_BUCKET: &str = "git-v1";

@@ -1,6 +1,7 @@
 //! The target virtualenv: finding it (`--python`, `$VIRTUAL_ENV`, the `tutor` on `PATH`),
 //! and reading the distributions installed in it (`*.dist-info` folders).
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -178,6 +179,20 @@ impl PythonEnvironment {
     /// Everything in site-packages: the distributions, the broken `.dist-info` folders (as
     /// errors, for the caller to report) and legacy `.egg-info` entries.
     pub fn scan_installed(&self) -> Result<InstalledScan, EnvError> {
+        self.scan(None)
+    }
+
+    /// The installed distributions called one of `names` (sorted like
+    /// [`PythonEnvironment::installed`]). Only the `.dist-info` folders whose name says they
+    /// may be one of them are read, so this costs little in a large environment.
+    pub fn installed_named(&self, names: &[PackageName]) -> Result<Vec<InstalledDist>, EnvError> {
+        let wanted: HashSet<&PackageName> = names.iter().collect();
+        Ok(self.scan(Some(&wanted))?.dists)
+    }
+
+    /// [`PythonEnvironment::scan_installed`], reading only the folders that may hold one of
+    /// `wanted` when given (a folder whose name does not parse is read to be sure).
+    fn scan(&self, wanted: Option<&HashSet<&PackageName>>) -> Result<InstalledScan, EnvError> {
         let mut scan = InstalledScan::default();
         for dir in self.site_packages() {
             let entries = match std::fs::read_dir(dir) {
@@ -187,7 +202,6 @@ impl PythonEnvironment {
             };
             for entry in entries {
                 let entry = entry.map_err(|err| EnvError::io("list", dir, err))?;
-                let path = entry.path();
                 let file_name = entry.file_name();
                 let Some(file_name) = file_name.to_str() else {
                     continue;
@@ -197,12 +211,41 @@ impl PythonEnvironment {
                     continue;
                 }
                 if file_name.ends_with(".egg-info") {
-                    scan.egg_info.push(path);
-                } else if file_name.ends_with(".dist-info") && path.is_dir() {
-                    match read_dist_info(&path) {
-                        Some(dist) => scan.dists.push(dist),
-                        None => scan.invalid.push(EnvError::InvalidDistInfo { path }),
+                    if wanted.is_none() {
+                        scan.egg_info.push(entry.path());
                     }
+                    continue;
+                }
+                let Some(stem) = file_name.strip_suffix(".dist-info") else {
+                    continue;
+                };
+                if let Some(wanted) = wanted
+                    && let Some(Ok(folder_name)) = stem
+                        .split_once('-')
+                        .map(|(name, _)| PackageName::from_str(name))
+                    && !wanted.contains(&folder_name)
+                {
+                    continue;
+                }
+                // The entry's type comes with the listing; only a link needs a look.
+                let path = entry.path();
+                let is_dir = match entry.file_type() {
+                    Ok(t) if t.is_symlink() => path.is_dir(),
+                    Ok(t) => t.is_dir(),
+                    Err(_) => path.is_dir(),
+                };
+                if !is_dir {
+                    continue;
+                }
+                match read_dist_info(&path) {
+                    Some(dist) if wanted.is_none_or(|w| w.contains(&dist.name)) => {
+                        scan.dists.push(dist)
+                    }
+                    Some(_) => {}
+                    None if wanted.is_none() => {
+                        scan.invalid.push(EnvError::InvalidDistInfo { path })
+                    }
+                    None => {}
                 }
             }
         }
@@ -215,10 +258,10 @@ impl PythonEnvironment {
 
     /// The installed distribution called `name`, if any (the first when a broken env has two).
     pub fn find_dist(&self, name: &PackageName) -> Option<InstalledDist> {
-        self.installed()
+        self.installed_named(std::slice::from_ref(name))
             .ok()?
             .into_iter()
-            .find(|dist| &dist.name == name)
+            .next()
     }
 }
 
@@ -299,9 +342,7 @@ fn read_dist_info(path: &Path) -> Option<InstalledDist> {
         Some((name, version)) => (Some(name), Some(version)),
         None => (None, None),
     };
-    let (meta_name, meta_version) = std::fs::read(path.join("METADATA"))
-        .map(|bytes| metadata_name_version(&bytes))
-        .unwrap_or_default();
+    let (meta_name, meta_version) = read_name_version(&path.join("METADATA"));
     // METADATA wins; the folder name is the fallback for each field.
     let name = meta_name.or_else(|| {
         folder_name
@@ -310,10 +351,7 @@ fn read_dist_info(path: &Path) -> Option<InstalledDist> {
     })?;
     let version =
         meta_version.or_else(|| folder_version.and_then(|v| Version::from_str(v).ok()))?;
-    let installer = std::fs::read_to_string(path.join("INSTALLER"))
-        .ok()
-        .and_then(|text| text.lines().next().map(|line| line.trim().to_string()))
-        .filter(|line| !line.is_empty());
+    let installer = read_first_line(&path.join("INSTALLER"));
     Some(InstalledDist {
         name,
         version,
@@ -323,14 +361,64 @@ fn read_dist_info(path: &Path) -> Option<InstalledDist> {
     })
 }
 
+/// The first line of a short file (`INSTALLER`), trimmed; `None` when missing or empty. One
+/// read: this runs for every distribution of the environment.
+fn read_first_line(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; 256];
+    let n = file.read(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let line = text.lines().next()?.trim();
+    (!line.is_empty()).then(|| line.to_string())
+}
+
+/// `Name` and `Version` of a METADATA file, reading only its start when that holds them:
+/// the long description after the headers can be most of the file.
+fn read_name_version(path: &Path) -> (Option<PackageName>, Option<Version>) {
+    use std::io::Read;
+    const HEAD: usize = 8192;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return (None, None);
+    };
+    let mut bytes = Vec::with_capacity(HEAD);
+    if (&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut bytes)
+        .is_err()
+    {
+        return (None, None);
+    }
+    if bytes.len() < HEAD {
+        return metadata_name_version(&bytes);
+    }
+    // Only whole lines count: a cut `Version: 1.0` must not read as `1`.
+    if let Some(end) = bytes.iter().rposition(|&b| b == b'\n') {
+        let (name, version, ended) = metadata_headers(&bytes[..end]);
+        if ended || (name.is_some() && version.is_some()) {
+            return (name, version);
+        }
+    }
+    if file.read_to_end(&mut bytes).is_err() {
+        return (None, None);
+    }
+    metadata_name_version(&bytes)
+}
+
 /// `Name` and `Version` from the headers of a METADATA file; the full parse (requirements,
 /// ...) is left to [`InstalledDist::metadata`] so that listing never fails on an odd field.
 fn metadata_name_version(bytes: &[u8]) -> (Option<PackageName>, Option<Version>) {
+    let (name, version, _) = metadata_headers(bytes);
+    (name, version)
+}
+
+/// [`metadata_name_version`], and whether the headers ended (a blank line) in `bytes`.
+fn metadata_headers(bytes: &[u8]) -> (Option<PackageName>, Option<Version>, bool) {
     let text = String::from_utf8_lossy(bytes);
     let (mut name, mut version) = (None, None);
     for line in text.lines() {
         if line.trim().is_empty() {
-            break; // The body (description) starts here.
+            return (name, version, true); // The body (description) starts here.
         }
         let Some((key, value)) = line.split_once(':') else {
             continue;
@@ -345,7 +433,7 @@ fn metadata_name_version(bytes: &[u8]) -> (Option<PackageName>, Option<Version>)
             version = Version::from_str(value).ok();
         }
     }
-    (name, version)
+    (name, version, false)
 }
 
 /// The first executable file called `name` in the `PATH`-style list `path`.
@@ -556,6 +644,63 @@ mod tests {
     }
 
     #[test]
+    fn metadata_is_read_past_its_first_block_only_when_needed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("METADATA");
+        let body = "x".repeat(20_000);
+        // Headers in the first block, a long description after: the headers are enough.
+        std::fs::write(&path, format!("Name: foo\nVersion: 1.0\n\n{body}")).unwrap();
+        let (n, v) = read_name_version(&path);
+        assert_eq!(
+            (n.unwrap().to_string(), v.unwrap().to_string()),
+            ("foo".into(), "1.0".into())
+        );
+        // A version cut at the block's end is not read as a shorter one.
+        let pad = format!("Name: foo\nSummary: {}\n", "s".repeat(8192 - 30));
+        std::fs::write(&path, format!("{pad}Version: 1.0.0\n\n{body}")).unwrap();
+        // The first block ends with `Version: 1`.
+        assert_eq!(pad.len() + "Version: 1".len(), 8192);
+        let (_, v) = read_name_version(&path);
+        assert_eq!(v.unwrap().to_string(), "1.0.0");
+        // Headers longer than the block.
+        let long = format!("Name: foo\nSummary: {}\nVersion: 2.0\n", "s".repeat(10_000));
+        std::fs::write(&path, long).unwrap();
+        assert_eq!(read_name_version(&path).1.unwrap().to_string(), "2.0");
+        assert_eq!(read_name_version(&tmp.path().join("missing")), (None, None));
+    }
+
+    #[test]
+    fn installed_named_reads_only_matching_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let venv = tmp.path().join("venv");
+        make_venv(&venv);
+        let env = PythonEnvironment::from_root(&venv, None).unwrap();
+        let site = env.site_packages()[0].to_path_buf();
+        write_dist(
+            &site,
+            "tutor_mfe-1.0.dist-info",
+            Some("Name: tutor-mfe\nVersion: 1.0\n"),
+        );
+        write_dist(
+            &site,
+            "six-1.16.0.dist-info",
+            Some("Name: six\nVersion: 1.16.0\n"),
+        );
+        // A folder whose name does not parse is read to be sure.
+        write_dist(
+            &site,
+            "odd.dist-info",
+            Some("Name: tutor-indigo\nVersion: 2.0\n"),
+        );
+        let found = env
+            .installed_named(&[name("tutor-mfe"), name("tutor-indigo"), name("absent")])
+            .unwrap();
+        let ids: Vec<String> = found.iter().map(InstalledDist::id).collect();
+        assert_eq!(ids, ["tutor-indigo==2.0", "tutor-mfe==1.0"]);
+        assert_eq!(env.find_dist(&name("six")).unwrap().id(), "six==1.16.0");
+    }
+
+    #[test]
     fn installed_distributions() {
         let tmp = tempfile::tempdir().unwrap();
         let venv = tmp.path().join("venv");
@@ -623,6 +768,27 @@ mod tests {
         let err = six.direct_url().unwrap_err();
         assert!(err.to_string().contains("six==1.16.0"), "{err}");
         assert!(env.find_dist(&name("absent")).is_none());
+    }
+
+    #[test]
+    fn installer_rows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("INSTALLER");
+        assert_eq!(read_first_line(&path), None);
+        let rows: &[(&[u8], Option<&str>)] = &[
+            (b"pip\n", Some("pip")),
+            (b"  uv  \r\nsecond line\n", Some("uv")),
+            (b"", None),
+            (b"\n\nplonk\n", None),
+            (b"\xff\xfe\n", Some("\u{fffd}\u{fffd}")),
+        ];
+        for (bytes, expected) in rows {
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(read_first_line(&path).as_deref(), *expected, "{bytes:?}");
+        }
+        // Only the start of a huge file is read.
+        std::fs::write(&path, "x".repeat(1 << 20)).unwrap();
+        assert_eq!(read_first_line(&path).map(|l| l.len()), Some(256));
     }
 
     #[test]

@@ -7,11 +7,18 @@
 //! and two writers of the same entry both succeed (the last rename wins, both are complete).
 //! Anything unreadable is treated as absent and overwritten by the next fetch.
 //!
+//! Every stored body gets a `body_id`, a token that is new whenever a new body is stored (a
+//! 304 keeps it). Callers that derive something expensive from a body (the registry's parsed
+//! project pages) stamp it with that id, and [`super::HttpClient::get_cached_page`] answers a
+//! fresh or revalidated request with the id alone, reading the body only when asked: a warm
+//! run then never reads the megabytes of a PyPI project page it has already digested.
+//!
 //! This module is part of the HTTP edge and knows no other plonk module; the folder it works
 //! in is given by [`super::HttpOptions::cache_dir`].
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -180,6 +187,10 @@ pub struct EntryHeader {
     pub stored_at: u64,
     /// Unix seconds until which it is fresh; `None`: revalidate before use.
     pub fresh_until: Option<u64>,
+    /// Identity of the stored body: new for every body received, kept by a 304. `None` in
+    /// entries written before it existed (a revalidation gives them one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_id: Option<String>,
 }
 
 impl EntryHeader {
@@ -196,6 +207,7 @@ impl EntryHeader {
             last_modified: validators.last_modified,
             stored_at: now,
             fresh_until: CachePolicy::from_headers(headers).fresh_until(now),
+            body_id: Some(new_body_id()),
         }
     }
 
@@ -216,6 +228,8 @@ impl EntryHeader {
             }
         }
         self.fresh_until = CachePolicy::from_headers(&merged).fresh_until(now);
+        // The body did not change: what was derived from it stays valid.
+        self.body_id = self.body_id.or_else(|| Some(new_body_id()));
         self
     }
 
@@ -321,14 +335,59 @@ pub fn entry_path(dir: &Path, url: &Url, accept: Option<&str>) -> PathBuf {
     dir.join(hex(&hasher.finalize()))
 }
 
-/// Read an entry; `None` when missing or unreadable.
-pub fn read(path: &Path) -> Option<Entry> {
-    use std::io::{BufRead, Read};
-    // The header lines first, then the body straight into its own buffer: bodies reach
-    // megabytes, and moving them down past the header would copy every byte once more.
+/// A new body identity: unique across processes (pid) and time (nanoseconds, a counter).
+fn new_body_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{nanos:x}-{:x}-{count:x}", std::process::id())
+}
+
+/// A stored entry whose header has been read and whose body has not: the file stays open,
+/// so the body read later is the one the header describes even if another process has
+/// renamed a new entry into place meanwhile.
+#[derive(Debug)]
+pub struct OpenEntry {
+    /// Its header.
+    pub header: EntryHeader,
+    /// The entry file, for error messages.
+    path: PathBuf,
+    reader: BufReader<std::fs::File>,
+    /// Where the body starts in the file.
+    body_offset: u64,
+    /// Size of the body, from the file's size when opened.
+    body_len: u64,
+}
+
+impl OpenEntry {
+    /// The entry file this was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read the whole body (from its start, however often this is called).
+    pub fn read_body(&mut self) -> std::io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        self.reader.seek(SeekFrom::Start(self.body_offset))?;
+        // Bodies reach megabytes: allocate once.
+        let mut body = Vec::with_capacity(usize::try_from(self.body_len).unwrap_or(0));
+        self.reader.read_to_end(&mut body)?;
+        Ok(body)
+    }
+}
+
+/// Open an entry and read its header only; `None` when missing or unreadable.
+pub fn open(path: &Path) -> Option<OpenEntry> {
     let file = std::fs::File::open(path).ok()?;
+    open_file(file, path)
+}
+
+fn open_file(file: std::fs::File, path: &Path) -> Option<OpenEntry> {
     let len = file.metadata().ok()?.len();
-    let mut reader = std::io::BufReader::new(file);
+    let mut reader = BufReader::new(file);
     let mut head = Vec::with_capacity(512);
     for _ in 0..2 {
         // A header line longer than this is not one plonk wrote.
@@ -340,13 +399,25 @@ pub fn read(path: &Path) -> Option<Entry> {
             return None;
         }
     }
-    let head_len = head.len();
-    let mut entry = Entry::from_bytes(head)?;
-    let body_len = usize::try_from(len).ok()?.saturating_sub(head_len);
-    let mut body = Vec::with_capacity(body_len);
-    reader.read_to_end(&mut body).ok()?;
-    entry.body = body;
-    Some(entry)
+    let body_offset = head.len() as u64;
+    let header = Entry::from_bytes(head)?.header;
+    Some(OpenEntry {
+        header,
+        path: path.to_path_buf(),
+        reader,
+        body_offset,
+        body_len: len.saturating_sub(body_offset),
+    })
+}
+
+/// Read an entry; `None` when missing or unreadable.
+pub fn read(path: &Path) -> Option<Entry> {
+    let mut open = open(path)?;
+    let body = open.read_body().ok()?;
+    Some(Entry {
+        header: open.header,
+        body,
+    })
 }
 
 /// Write an entry atomically (temporary file in the same folder, then rename).
@@ -357,6 +428,129 @@ pub fn write(path: &Path, entry: &Entry) -> std::io::Result<()> {
     temp.write_all(&entry.to_bytes())?;
     temp.persist(path).map_err(|err| err.error)?;
     Ok(())
+}
+
+/// Store `header` with the body of `stored` (after a 304), atomically, copying the body
+/// file to file (in the kernel where it can) rather than through memory.
+pub fn write_revalidated(
+    path: &Path,
+    header: &EntryHeader,
+    stored: &mut OpenEntry,
+) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let head = Entry {
+        header: header.clone(),
+        body: Vec::new(),
+    }
+    .to_bytes();
+    temp.write_all(&head)?;
+    stored.reader.seek(SeekFrom::Start(stored.body_offset))?;
+    let copied = std::io::copy(&mut stored.reader, temp.as_file_mut())?;
+    if copied != stored.body_len {
+        // The stored file changed size under us: never store a torn body.
+        return Err(std::io::Error::other(
+            "the cached body changed while it was copied",
+        ));
+    }
+    temp.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+/// A response from [`super::HttpClient::get_cached_page`]: like [`CachedResponse`], but a
+/// body stored in the cache is read only when [`CachedPage::body`] asks for it.
+#[derive(Debug)]
+pub struct CachedPage {
+    /// The URL after redirects, without credentials.
+    pub url: Url,
+    /// `Content-Type`, if known.
+    pub content_type: Option<String>,
+    /// Where it came from.
+    pub status: CacheStatus,
+    /// The stored body's identity ([`EntryHeader::body_id`]); `None` when the body is not
+    /// stored (`file://`, no cache folder, `no-store`) or has no identity yet.
+    pub body_id: Option<String>,
+    body: PageBody,
+}
+
+#[derive(Debug)]
+enum PageBody {
+    InMemory(Vec<u8>),
+    Stored(Box<OpenEntry>),
+}
+
+impl CachedPage {
+    /// A page whose body is already in memory.
+    pub(crate) fn in_memory(
+        url: Url,
+        content_type: Option<String>,
+        status: CacheStatus,
+        body_id: Option<String>,
+        body: Vec<u8>,
+    ) -> Self {
+        CachedPage {
+            url,
+            content_type,
+            status,
+            body_id,
+            body: PageBody::InMemory(body),
+        }
+    }
+
+    /// A page answered from `stored`, described by `header` (the stored header, or its
+    /// revalidated successor), its body still in the file; `fallback_url` (without
+    /// credentials) stands in for a stored URL that does not parse.
+    pub(crate) fn stored(
+        header: EntryHeader,
+        stored: OpenEntry,
+        status: CacheStatus,
+        fallback_url: Url,
+    ) -> Self {
+        CachedPage {
+            url: Url::parse(&header.url).unwrap_or(fallback_url),
+            content_type: header.content_type,
+            status,
+            body_id: header.body_id,
+            body: PageBody::Stored(Box::new(stored)),
+        }
+    }
+
+    /// Whether reading the body means reading the cache file (rather than memory).
+    pub fn body_is_stored(&self) -> bool {
+        matches!(self.body, PageBody::Stored(_))
+    }
+
+    /// The body; a stored one is read from the entry opened when the page was answered.
+    pub async fn body(self) -> Result<Vec<u8>, super::HttpError> {
+        match self.body {
+            PageBody::InMemory(body) => Ok(body),
+            PageBody::Stored(mut stored) => {
+                let path = stored.path.clone();
+                let read = tokio::task::spawn_blocking(move || stored.read_body()).await;
+                let source = match read {
+                    Ok(Ok(body)) => return Ok(body),
+                    Ok(Err(err)) => err,
+                    Err(err) => std::io::Error::other(err.to_string()),
+                };
+                Err(super::HttpError::Io { path, source })
+            }
+        }
+    }
+
+    /// The whole response, body read.
+    pub async fn into_response(self) -> Result<CachedResponse, super::HttpError> {
+        let (url, content_type, status) =
+            (self.url.clone(), self.content_type.clone(), self.status);
+        let body = self.body().await?;
+        Ok(CachedResponse {
+            url,
+            content_type,
+            body,
+            status,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -706,5 +900,121 @@ mod tests {
         let got = http.get_cached(&url, None).await.unwrap();
         assert_eq!(got.status, CacheStatus::Uncached);
         assert_eq!(got.body, b"<a>");
+    }
+
+    #[tokio::test]
+    async fn cached_pages_read_their_body_only_when_asked() {
+        let server = Server::start("max-age=900", "{\"a\":1}").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        let first = http.get_cached_page(&server.url, None).await.unwrap();
+        assert_eq!(first.status, CacheStatus::Fetched);
+        assert!(!first.body_is_stored());
+        let id = first.body_id.clone().unwrap();
+        assert_eq!(first.body().await.unwrap(), b"{\"a\":1}");
+
+        let fresh = http.get_cached_page(&server.url, None).await.unwrap();
+        assert_eq!(fresh.status, CacheStatus::Fresh);
+        assert!(fresh.body_is_stored());
+        assert_eq!(fresh.body_id.as_deref(), Some(id.as_str()));
+        assert_eq!(fresh.url, server.url);
+        // Another process replaces the entry meanwhile: the page still reads the body its
+        // id names, from the file it opened.
+        let path = entry_path(dir.path(), &server.url, None);
+        let mut replaced = read(&path).unwrap();
+        replaced.header.body_id = Some("other".into());
+        replaced.body = b"new".to_vec();
+        write(&path, &replaced).unwrap();
+        assert_eq!(fresh.body().await.unwrap(), b"{\"a\":1}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_304_keeps_the_body_id_and_a_200_renews_it() {
+        let server = Server::start("max-age=0", "[1, 2]").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        let path = entry_path(dir.path(), &server.url, None);
+        let first = http.get_cached_page(&server.url, None).await.unwrap();
+        let id = first.body_id.clone().unwrap();
+
+        let again = http.get_cached_page(&server.url, None).await.unwrap();
+        assert_eq!(again.status, CacheStatus::Revalidated);
+        assert_eq!(again.body_id.as_deref(), Some(id.as_str()));
+        assert_eq!(again.body().await.unwrap(), b"[1, 2]");
+        // The entry was rewritten with the body copied over, and the same id.
+        let stored = read(&path).unwrap();
+        assert_eq!(stored.body, b"[1, 2]");
+        assert_eq!(stored.header.body_id.as_deref(), Some(id.as_str()));
+        assert_eq!(server.requests(), ["", "\"v1\""]);
+
+        // An entry from before body ids gets one when revalidated.
+        let mut old = stored.clone();
+        old.header.body_id = None;
+        write(&path, &old).unwrap();
+        assert!(!String::from_utf8_lossy(&old.to_bytes()).contains("body_id"));
+        let upgraded = http.get_cached_page(&server.url, None).await.unwrap();
+        let new_id = upgraded.body_id.clone().unwrap();
+        assert_ne!(new_id, id);
+        assert_eq!(read(&path).unwrap().header.body_id, Some(new_id.clone()));
+
+        // Without validators the request is unconditional: a 200 is a new body, a new id.
+        let mut bare = read(&path).unwrap();
+        bare.header.etag = None;
+        write(&path, &bare).unwrap();
+        let fetched = http.get_cached_page(&server.url, None).await.unwrap();
+        assert_eq!(fetched.status, CacheStatus::Fetched);
+        let fetched_id = fetched.body_id.clone().unwrap();
+        assert_ne!(fetched_id, new_id);
+        assert_eq!(read(&path).unwrap().header.body_id, Some(fetched_id));
+    }
+
+    #[tokio::test]
+    async fn unstored_bodies_have_no_id() {
+        let server = Server::start("no-store", "secret").await;
+        let dir = tempfile::tempdir().unwrap();
+        let http = client(dir.path(), false, false);
+        let page = http.get_cached_page(&server.url, None).await.unwrap();
+        assert_eq!(page.body_id, None);
+        let file = dir.path().join("page.html");
+        std::fs::write(&file, b"<a>").unwrap();
+        let url = Url::from_file_path(&file).unwrap();
+        let page = http.get_cached_page(&url, None).await.unwrap();
+        assert_eq!((page.status, page.body_id), (CacheStatus::Uncached, None));
+    }
+
+    #[test]
+    fn body_ids_are_unique() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_body_id()).collect();
+        assert_eq!(ids.len(), 1000);
+    }
+
+    #[test]
+    fn open_reads_the_body_again_and_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Url::parse("https://h/simple/a/").unwrap();
+        let path = entry_path(dir.path(), &url, None);
+        let entry = Entry {
+            header: EntryHeader::new(&url, &HeaderMap::new(), 1),
+            body: b"line one\nline two\n".to_vec(),
+        };
+        write(&path, &entry).unwrap();
+        let mut opened = open(&path).unwrap();
+        assert_eq!(opened.header, entry.header);
+        assert_eq!(opened.read_body().unwrap(), entry.body);
+        assert_eq!(opened.read_body().unwrap(), entry.body);
+        // A revalidated header with the same body, copied file to file.
+        let header = EntryHeader {
+            stored_at: 99,
+            ..entry.header.clone()
+        };
+        write_revalidated(&path, &header, &mut opened).unwrap();
+        let rewritten = read(&path).unwrap();
+        assert_eq!((rewritten.header, rewritten.body), (header, entry.body));
+        // Truncated to the header or less: a miss.
+        let bytes = std::fs::read(&path).unwrap();
+        let header_end = bytes.len() - 18;
+        std::fs::write(&path, &bytes[..header_end - 1]).unwrap();
+        assert!(open(&path).is_none());
     }
 }

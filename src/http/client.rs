@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::cache::{self, CacheStatus, CachedResponse, Entry, EntryHeader};
+use super::cache::{self, CacheStatus, CachedPage, CachedResponse, Entry, EntryHeader};
 use super::netrc::{Credentials, Netrc};
 use super::{HttpError, RedactedUrl};
 
@@ -363,6 +363,21 @@ impl HttpClient {
         url: &Url,
         accept: Option<&str>,
     ) -> Result<CachedResponse, HttpError> {
+        self.get_cached_page(url, accept)
+            .await?
+            .into_response()
+            .await
+    }
+
+    /// [`HttpClient::get_cached`] without reading a stored body: a fresh, revalidated or
+    /// offline answer carries the stored body's identity ([`CachedPage::body_id`]) and reads
+    /// the body only when [`CachedPage::body`] is called, so a caller that has already
+    /// derived what it needs from that body skips reading it.
+    pub async fn get_cached_page(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+    ) -> Result<CachedPage, HttpError> {
         let options = &self.inner.options;
         let dir = match &options.cache_dir {
             Some(dir) if url.scheme() != "file" => dir,
@@ -377,59 +392,81 @@ impl HttpClient {
                         },
                     )
                     .await?;
-                return Ok(CachedResponse {
-                    content_type: content_type(&response.headers),
-                    url: response.url,
-                    body: response.body,
-                    status: CacheStatus::Uncached,
-                });
+                return Ok(CachedPage::in_memory(
+                    response.url,
+                    content_type(&response.headers),
+                    CacheStatus::Uncached,
+                    None,
+                    response.body,
+                ));
             }
         };
         let path = cache::entry_path(dir, url, accept);
         let stored = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || cache::read(&path))
+            tokio::task::spawn_blocking(move || cache::open(&path))
                 .await
                 .ok()
                 .flatten()
         };
         let now = cache::now();
-        let validators = match stored {
+        let stored = match stored {
             Some(entry) if options.offline || (!options.refresh && entry.header.is_fresh(now)) => {
                 let status = if entry.header.is_fresh(now) {
                     CacheStatus::Fresh
                 } else {
                     CacheStatus::Offline
                 };
-                return from_entry(entry, status, url);
+                let header = entry.header.clone();
+                return Ok(CachedPage::stored(
+                    header,
+                    entry,
+                    status,
+                    strip_credentials(url),
+                ));
             }
-            Some(entry) => Some(entry),
-            None => None,
+            other => other,
         };
         let conditional = self
             .get_conditional(
                 url,
                 accept,
-                &validators
+                &stored
                     .as_ref()
                     .map(|e| e.header.validators())
                     .unwrap_or_default(),
             )
             .await?;
-        let (entry, status) = match (conditional, validators) {
-            (Conditional::NotModified { headers, .. }, Some(old)) => {
-                let entry = Entry {
-                    header: old.header.revalidated(&headers, now),
-                    body: old.body,
-                };
-                (entry, CacheStatus::Revalidated)
+        match (conditional, stored) {
+            (Conditional::NotModified { headers, .. }, Some(mut old)) => {
+                let header = old.header.clone().revalidated(&headers, now);
+                // The body is copied file to file; a cache that cannot be written only
+                // costs the next run a request.
+                let old = tokio::task::spawn_blocking({
+                    let header = header.clone();
+                    move || {
+                        let _ = cache::write_revalidated(&path, &header, &mut old);
+                        old
+                    }
+                })
+                .await
+                .map_err(|err| HttpError::Io {
+                    path: dir.clone(),
+                    source: std::io::Error::other(err.to_string()),
+                })?;
+                Ok(CachedPage::stored(
+                    header,
+                    old,
+                    CacheStatus::Revalidated,
+                    strip_credentials(url),
+                ))
             }
             (Conditional::NotModified { url: final_url, .. }, None) => {
                 // A 304 to an unconditional request: nothing to reuse.
-                return Err(HttpError::Status {
+                Err(HttpError::Status {
                     url: RedactedUrl::new(&final_url),
                     status: 304,
-                });
+                })
             }
             (Conditional::Modified(response), _) => {
                 let entry = Entry {
@@ -437,22 +474,22 @@ impl HttpClient {
                     body: response.body,
                 };
                 if cache::CachePolicy::from_headers(&response.headers).no_store {
-                    return from_entry(entry, CacheStatus::Fetched, url);
+                    return Ok(from_entry(entry, CacheStatus::Fetched, url, false));
                 }
-                (entry, CacheStatus::Fetched)
+                // A cache that cannot be written only costs the next run a request; an
+                // entry that was not written has no identity to derive anything from.
+                let (entry, written) = tokio::task::spawn_blocking(move || {
+                    let written = cache::write(&path, &entry).is_ok();
+                    (entry, written)
+                })
+                .await
+                .map_err(|err| HttpError::Io {
+                    path: dir.clone(),
+                    source: std::io::Error::other(err.to_string()),
+                })?;
+                Ok(from_entry(entry, CacheStatus::Fetched, url, written))
             }
-        };
-        // A cache that cannot be written only costs the next run a request.
-        let entry = tokio::task::spawn_blocking(move || {
-            let _ = cache::write(&path, &entry);
-            entry
-        })
-        .await
-        .map_err(|err| HttpError::Io {
-            path: dir.clone(),
-            source: std::io::Error::other(err.to_string()),
-        })?;
-        from_entry(entry, status, url)
+        }
     }
 
     /// GET with every knob; retried on connection errors, timeouts and 5xx answers.
@@ -700,14 +737,16 @@ impl HttpClient {
 }
 
 /// A cache entry as a response.
-fn from_entry(entry: Entry, status: CacheStatus, asked: &Url) -> Result<CachedResponse, HttpError> {
+/// A page whose body is in memory; `stored`: it is also in the cache under its body id.
+fn from_entry(entry: Entry, status: CacheStatus, asked: &Url, stored: bool) -> CachedPage {
     let url = Url::parse(&entry.header.url).unwrap_or_else(|_| strip_credentials(asked));
-    Ok(CachedResponse {
+    CachedPage::in_memory(
         url,
-        content_type: entry.header.content_type,
-        body: entry.body,
+        entry.header.content_type,
         status,
-    })
+        entry.header.body_id.filter(|_| stored),
+        entry.body,
+    )
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {

@@ -9,7 +9,7 @@ mod error;
 mod netrc;
 mod redact;
 
-pub use cache::{CacheStatus, CachedResponse};
+pub use cache::{CacheStatus, CachedPage, CachedResponse};
 pub use client::{
     ByteRange, Conditional, ContentRange, Downloaded, GetOptions, HttpClient, HttpOptions,
     HttpResponse, RangeResponse, Validators, percent_decode,

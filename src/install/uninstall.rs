@@ -52,20 +52,28 @@ pub fn uninstall_from(
 /// Like [`uninstall_from`], but the removed files are kept in `backup` (at their path
 /// relative to the environment root) instead of being deleted, so that a transaction can put
 /// them back. The caller owns `backup` and deletes it once the change is committed.
+///
+/// Only originals are kept: a file for which `created` says the caller's transaction made
+/// it, or whose place in `backup` is already taken (by the original it replaced), is deleted
+/// instead, so that putting the backup back restores what was there before the transaction.
 pub fn uninstall_into_backup(
     target: &InstallTarget,
     dist_info: &Path,
     other_owned: Option<&HashSet<PathBuf>>,
     backup: &Path,
+    created: &dyn Fn(&Path) -> bool,
 ) -> Result<UninstallReport, InstallError> {
-    uninstall_impl(target, dist_info, other_owned, Some(backup))
+    uninstall_impl(target, dist_info, other_owned, Some((backup, created)))
 }
+
+/// Where a transaction keeps removed originals, and which paths it created itself.
+type Backup<'a> = (&'a Path, &'a dyn Fn(&Path) -> bool);
 
 fn uninstall_impl(
     target: &InstallTarget,
     dist_info: &Path,
     other_owned: Option<&HashSet<PathBuf>>,
-    backup: Option<&Path>,
+    backup: Option<Backup<'_>>,
 ) -> Result<UninstallReport, InstallError> {
     let root = absolute(&target.root).map_err(|e| InstallError::io("resolve", &target.root, e))?;
     let canon_root = fs::canonicalize(&root).map_err(|e| InstallError::io("resolve", &root, e))?;
@@ -171,20 +179,46 @@ fn uninstall_impl(
         }
     }
 
-    // Move everything into a trash folder first; undo all moves if one fails.
-    let trash = tempfile::Builder::new()
-        .prefix(".plonk-uninstall-")
-        .tempdir_in(&root)
-        .map_err(|e| InstallError::io("create a staging directory in", &root, e))?;
+    // Move everything into a trash folder (or the backup) first; undo all moves if one
+    // fails. The trash is made when first needed, next to the backup when there is one.
+    let trash_parent = backup
+        .and_then(|(b, _)| b.parent())
+        .map_or_else(|| root.clone(), Path::to_path_buf);
+    let mut trash: Option<tempfile::TempDir> = None;
     let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (i, path) in to_remove.iter().enumerate() {
-        let dest = match (backup, path.strip_prefix(&root)) {
-            (Some(backup), Ok(rel)) => backup.join(rel),
-            _ => trash.path().join(format!("f{i}")),
+        let kept = match (backup, path.strip_prefix(&root)) {
+            (Some((backup, created)), Ok(rel)) if !created(path) => {
+                let dest = backup.join(rel);
+                (fs::symlink_metadata(&dest).is_err()).then_some(dest)
+            }
+            _ => None,
+        };
+        let dest = match kept {
+            Some(dest) => dest,
+            None => match &trash {
+                Some(t) => t.path().join(format!("f{i}")),
+                None => {
+                    fs::create_dir_all(&trash_parent).map_err(|e| {
+                        InstallError::io("create a staging directory in", &trash_parent, e)
+                    })?;
+                    let t = tempfile::Builder::new()
+                        .prefix(".plonk-uninstall-")
+                        .tempdir_in(&trash_parent)
+                        .map_err(|e| {
+                            InstallError::io("create a staging directory in", &trash_parent, e)
+                        })?;
+                    let dest = t.path().join(format!("f{i}"));
+                    trash = Some(t);
+                    dest
+                }
+            },
         };
         let made_parent = match dest.parent() {
-            Some(parent) if backup.is_some() => fs::create_dir_all(parent)
-                .map_err(|e| InstallError::io("create a backup directory", parent, e)),
+            Some(parent) if trash.as_ref().is_none_or(|t| !dest.starts_with(t.path())) => {
+                fs::create_dir_all(parent)
+                    .map_err(|e| InstallError::io("create a backup directory", parent, e))
+            }
             _ => Ok(()),
         };
         if let Err(err) = made_parent.and_then(|()| move_file(path, &dest)) {
@@ -280,7 +314,7 @@ fn identity(path: &Path) -> Option<PathBuf> {
 }
 
 /// `__pycache__/<stem>.*.pyc` next to a `.py` file.
-fn pycache_files(py: &Path) -> Vec<PathBuf> {
+pub(crate) fn pycache_files(py: &Path) -> Vec<PathBuf> {
     let (Some(dir), Some(stem)) = (py.parent(), py.file_stem().and_then(OsStr::to_str)) else {
         return Vec::new();
     };

@@ -8,9 +8,16 @@
 //! from the global cache's verified copy ([`install_unpacked_into`]; copied when the cache is
 //! on another filesystem). Files whose content depends on the environment — `#!python`
 //! scripts, launchers, `INSTALLER`, `REQUESTED`, `direct_url.json`, `RECORD` — are always
-//! written fresh, never linked. Each placement is tracked (with a backup of any file it
-//! replaces) so that a failure in the commit, in byte-compiling or in writing RECORD undoes
-//! everything. Blocking code: callers run it on a worker thread.
+//! written fresh (straight to their place, from memory), never linked. Each placement is
+//! tracked (with a backup of any file it replaces) so that a failure in the commit, in
+//! byte-compiling or in writing RECORD undoes everything.
+//!
+//! Inside a transaction ([`super::journal`]) the install reports through [`Changes`]: every
+//! path it will create before the first change (so a crash can be undone from the journal),
+//! every existing file it replaces (kept by the transaction), and a `link` fault point per
+//! file. The plan is computed without touching the environment, so a transaction can record
+//! all of its installs in one journal write ([`planned_paths`]). Blocking code: callers run
+//! it on a worker thread.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
@@ -108,8 +115,51 @@ pub(crate) fn install_unpacked_with(
     linker: &mut Linker,
 ) -> Result<InstalledWheel, InstallError> {
     let dirs = Dirs::new(target)?;
-    let staging = staging_dir(&dirs.root)?;
-    install_tree(unpacked, &dirs, opts, staging, Placement::Link(linker))
+    install_tree(
+        unpacked,
+        &dirs,
+        opts,
+        Placement::Link(linker),
+        &mut Standalone::new(&dirs.root),
+    )
+}
+
+/// Install `wheel` into `target` inside the transaction `changes`: from its unpacked copy in
+/// the cache when there is one (hard links), else from the archive. A copy found damaged
+/// (files missing from the cache) is given up for the archive once its attempt is rolled
+/// back.
+pub(crate) fn install_prepared_with(
+    wheel: &Path,
+    unpacked: Option<&UnpackedWheel>,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+    changes: &mut dyn Changes,
+) -> Result<InstalledWheel, InstallError> {
+    let dirs = Dirs::new(target)?;
+    if let Some(unpacked) = unpacked {
+        let mut linker = Linker::new();
+        match install_tree(unpacked, &dirs, opts, Placement::Link(&mut linker), changes) {
+            Err(InstallError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            result => return result,
+        }
+    }
+    install_archive(wheel, &dirs, opts, MAX_UNPACKED_SIZE, changes)
+}
+
+/// The paths installing `unpacked` into `target` creates (every file, RECORD included) and
+/// the `.py` files it byte-compiles, without changing anything: what a transaction records
+/// before the first change. `install_tree` reports the same through [`Changes::will_create`].
+pub(crate) fn planned_paths(
+    unpacked: &UnpackedWheel,
+    target: &InstallTarget,
+    opts: &InstallOptions,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InstallError> {
+    let dirs = Dirs::new(target)?;
+    let plan = plan_tree(unpacked, &dirs, opts)?;
+    let files = plan.dests().map(Path::to_path_buf).collect();
+    let compiled = plan.compiled(&dirs, opts).map(Path::to_path_buf).collect();
+    Ok((files, compiled))
 }
 
 /// Absolute forms of the target's directories.
@@ -145,19 +195,6 @@ struct Entry {
     is_dir: bool,
     declared: u64,
     executable: bool,
-}
-
-/// A file ready to be placed, with where it goes.
-struct Planned {
-    /// Where the content is: a file of the unpacked wheel, or one written for this install.
-    from: PathBuf,
-    /// Written for this install (always moved into place, never linked).
-    fresh: bool,
-    dest: PathBuf,
-    executable: bool,
-    /// RECORD hash of the installed content; `None` for files allowed to change.
-    hash: Option<String>,
-    size: Option<u64>,
 }
 
 /// How the unpacked wheel's own files reach the environment.
@@ -211,9 +248,24 @@ pub(crate) fn install_with_limit(
     opts: &InstallOptions,
     limit: u64,
 ) -> Result<InstalledWheel, InstallError> {
-    let filename = wheel_filename(wheel)?;
     let dirs = Dirs::new(target)?;
-    let staging = staging_dir(&dirs.root)?;
+    install_archive(wheel, &dirs, opts, limit, &mut Standalone::new(&dirs.root))
+}
+
+/// Unpack `wheel` into a staging folder (inside the environment, or where `changes` keeps
+/// its own files), then move its files into place.
+fn install_archive(
+    wheel: &Path,
+    dirs: &Dirs,
+    opts: &InstallOptions,
+    limit: u64,
+    changes: &mut dyn Changes,
+) -> Result<InstalledWheel, InstallError> {
+    let filename = wheel_filename(wheel)?;
+    let parent = changes
+        .staging_parent()
+        .unwrap_or_else(|| dirs.root.clone());
+    let staging = staging_dir(&parent)?;
     let files = staging.path().join("unpacked");
     fs::create_dir(&files).map_err(|e| InstallError::io("create directory", &files, e))?;
     let manifest = unpack_archive(wheel, &filename, &files, limit)?;
@@ -223,7 +275,9 @@ pub(crate) fn install_with_limit(
         files,
         manifest: std::sync::Arc::new(manifest),
     };
-    install_tree(&unpacked, &dirs, opts, staging, Placement::Move)
+    let result = install_tree(&unpacked, dirs, opts, Placement::Move, changes);
+    drop(staging);
+    result
 }
 
 /// Read and verify the whole of `wheel` and write its files, flat and numbered, into the
@@ -381,15 +435,126 @@ fn starts_with_python_shebang(path: &Path) -> Result<bool, InstallError> {
     Ok(&head[..read] == b"#!python")
 }
 
-/// Place the files of an unpacked wheel into `dirs`, write the installer's own files and
-/// RECORD; undo everything on error. `staging` is an empty folder inside the environment.
-fn install_tree(
+/// What an install reports to the transaction it runs in, so that a crash at any point can
+/// be undone: the paths it will create (before the first change), the files it replaces
+/// (which the transaction keeps), and named points for fault injection.
+pub(crate) trait Changes {
+    /// Every file the install is about to create, and the `.py` files it will byte-compile
+    /// (whose `.pyc` files appear too). Called once per install, before any change.
+    fn will_create(&mut self, files: &[&Path], compiled: &[&Path]) -> Result<(), InstallError>;
+    /// Moves the existing file at `path` out of the way and returns where it went; the
+    /// install moves it back if it fails.
+    fn set_aside(&mut self, path: &Path) -> Result<PathBuf, InstallError>;
+    /// A fault-injection point (`PLONK_FAULT`).
+    fn point(&mut self, _name: &str) {}
+    /// Where staging folders go when not in the environment root.
+    fn staging_parent(&self) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// An install outside any transaction: replaced files wait in a folder of the environment
+/// (made when first needed) that is deleted when the install ends.
+pub(crate) struct Standalone {
+    root: PathBuf,
+    backup: Option<tempfile::TempDir>,
+    count: usize,
+}
+
+impl Standalone {
+    pub(crate) fn new(root: &Path) -> Self {
+        Standalone {
+            root: root.to_path_buf(),
+            backup: None,
+            count: 0,
+        }
+    }
+}
+
+impl Changes for Standalone {
+    fn will_create(&mut self, _: &[&Path], _: &[&Path]) -> Result<(), InstallError> {
+        Ok(())
+    }
+
+    fn set_aside(&mut self, path: &Path) -> Result<PathBuf, InstallError> {
+        let dir = match &self.backup {
+            Some(dir) => dir.path().to_path_buf(),
+            None => {
+                let dir = staging_dir(&self.root)?;
+                let path = dir.path().to_path_buf();
+                self.backup = Some(dir);
+                path
+            }
+        };
+        self.count += 1;
+        let kept = dir.join(format!("b{}", self.count));
+        move_file(path, &kept)?;
+        Ok(kept)
+    }
+}
+
+/// Where a planned file's content comes from.
+enum Content {
+    /// A file of the unpacked wheel: linked, copied or (from staging) moved.
+    Stored(PathBuf),
+    /// Written for this install (launchers, rewritten scripts, `INSTALLER`, …).
+    Fresh(Vec<u8>),
+}
+
+/// A file ready to be placed, with where it goes.
+struct Planned {
+    content: Content,
+    dest: PathBuf,
+    executable: bool,
+    /// RECORD hash of the installed content; `None` for files allowed to change.
+    hash: Option<String>,
+    size: Option<u64>,
+}
+
+/// Everything an install will write, computed without touching the environment.
+struct TreePlan {
+    wheel_path: PathBuf,
+    site_dir: PathBuf,
+    dist_info_dest: PathBuf,
+    record_dest: PathBuf,
+    /// In placement order: `.dist-info` files last, RECORD (written at the end) not included.
+    files: Vec<Planned>,
+}
+
+impl TreePlan {
+    /// Every path the install creates, RECORD included.
+    fn dests(&self) -> impl Iterator<Item = &Path> {
+        self.files
+            .iter()
+            .map(|p| p.dest.as_path())
+            .chain(std::iter::once(self.record_dest.as_path()))
+    }
+
+    /// The `.py` files byte-compiling covers (none unless `opts.compile`).
+    fn compiled<'a>(
+        &'a self,
+        dirs: &'a Dirs,
+        opts: &InstallOptions,
+    ) -> impl Iterator<Item = &'a Path> {
+        let compile = opts.compile;
+        self.files
+            .iter()
+            .map(|p| p.dest.as_path())
+            .filter(move |d| {
+                compile
+                    && d.extension().is_some_and(|e| e == "py")
+                    && (d.starts_with(&dirs.purelib) || d.starts_with(&dirs.platlib))
+            })
+    }
+}
+
+/// Work out where every file of an unpacked wheel goes and what the installer writes itself,
+/// checking names and conflicts; reads the environment for nothing.
+fn plan_tree(
     unpacked: &UnpackedWheel,
     dirs: &Dirs,
     opts: &InstallOptions,
-    staging: tempfile::TempDir,
-    placement: Placement<'_>,
-) -> Result<InstalledWheel, InstallError> {
+) -> Result<TreePlan, InstallError> {
     let wheel_path = unpacked.wheel.clone();
     let manifest = &unpacked.manifest;
     let layout = Layout {
@@ -403,22 +568,9 @@ fn install_tree(
         dirs.platlib.clone()
     };
     let dist_info_dest = site_dir.join(&layout.dist_info);
-    if fs::symlink_metadata(&dist_info_dest).is_ok() {
-        return Err(InstallError::AlreadyInstalled {
-            wheel: wheel_path,
-            dist_info: dist_info_dest,
-        });
-    }
 
-    let stage_dir = staging.path().to_path_buf();
-    let mut staged_count = 0usize;
-    let mut next_stage = || {
-        staged_count += 1;
-        stage_dir.join(format!("new{staged_count}"))
-    };
-
-    let mut planned: Vec<Planned> = Vec::new();
-    let mut dests: HashSet<PathBuf> = HashSet::new();
+    let mut planned: Vec<Planned> = Vec::with_capacity(manifest.files.len() + 4);
+    let mut dests: HashSet<PathBuf> = HashSet::with_capacity(manifest.files.len() + 4);
     let mut add_plan = |planned: &mut Vec<Planned>, p: Planned| -> Result<(), InstallError> {
         if !dests.insert(p.dest.clone()) {
             return Err(InstallError::ConflictingPaths {
@@ -450,22 +602,15 @@ fn install_tree(
             None
         };
         let plan = match rewritten {
-            Some(rewritten) => {
-                let staged = next_stage();
-                fs::write(&staged, &rewritten)
-                    .map_err(|e| InstallError::io("write", &staged, e))?;
-                Planned {
-                    from: staged,
-                    fresh: true,
-                    dest,
-                    executable: true,
-                    hash: Some(crate::dist::record_hash(&rewritten)),
-                    size: Some(rewritten.len() as u64),
-                }
-            }
+            Some(rewritten) => Planned {
+                hash: Some(crate::dist::record_hash(&rewritten)),
+                size: Some(rewritten.len() as u64),
+                content: Content::Fresh(rewritten),
+                dest,
+                executable: true,
+            },
             None => Planned {
-                from,
-                fresh: false,
+                content: Content::Stored(from),
                 dest,
                 executable: file.executable,
                 hash: Some(file.hash.clone()),
@@ -495,17 +640,14 @@ fn install_tree(
             return Err(invalid());
         }
         let script = launcher(&dirs.python, &ep).ok_or_else(invalid)?;
-        let staged = next_stage();
-        fs::write(&staged, script.as_bytes()).map_err(|e| InstallError::io("write", &staged, e))?;
         add_plan(
             &mut planned,
             Planned {
-                from: staged,
-                fresh: true,
-                dest: dirs.scripts.join(&ep.name),
-                executable: true,
                 hash: Some(crate::dist::record_hash(script.as_bytes())),
                 size: Some(script.len() as u64),
+                content: Content::Fresh(script.into_bytes()),
+                dest: dirs.scripts.join(&ep.name),
+                executable: true,
             },
         )?;
     }
@@ -520,13 +662,10 @@ fn install_tree(
         extra.push(("direct_url.json", direct_url.to_json().into_bytes()));
     }
     for (name, content) in extra {
-        let staged = next_stage();
-        fs::write(&staged, &content).map_err(|e| InstallError::io("write", &staged, e))?;
         add_plan(
             &mut planned,
             Planned {
-                from: staged,
-                fresh: true,
+                content: Content::Fresh(content),
                 dest: dist_info_dest.join(name),
                 executable: false,
                 hash: None,
@@ -534,6 +673,7 @@ fn install_tree(
             },
         )?;
     }
+    let record_dest = dist_info_dest.join("RECORD");
 
     // `a` and `a/b` cannot both be files: refuse before touching the environment rather
     // than fail half-way with an OS error.
@@ -545,40 +685,52 @@ fn install_tree(
             });
         }
     }
-
-    // Everything is verified: from here on, every change is tracked and undone on error.
     // .dist-info files go last so that a half-installed distribution is never visible as
     // complete; RECORD is written after byte-compiling, once the .pyc list is known.
     planned.sort_by_key(|p| p.dest.starts_with(&dist_info_dest));
-    let backup_dir = stage_dir.join("backup");
-    let mut tx = Transaction {
-        created_dirs: Vec::new(),
-        placed: Vec::new(),
-        backup_dir,
-        backups: 0,
-    };
-    let result = commit(
-        &mut tx,
-        &planned,
-        placement,
-        dirs,
-        &site_dir,
-        &dist_info_dest,
-        opts,
-        &stage_dir,
-    );
-    match result {
-        Ok(record) => {
-            drop(staging);
-            Ok(InstalledWheel {
-                name: unpacked.filename.name.clone(),
-                version: unpacked.filename.version.clone(),
-                dist_info: dist_info_dest,
-                requested: opts.requested,
-                installer: opts.installer.clone(),
-                record,
-            })
-        }
+    Ok(TreePlan {
+        wheel_path,
+        site_dir,
+        dist_info_dest,
+        record_dest,
+        files: planned,
+    })
+}
+
+/// Place the files of an unpacked wheel into `dirs`, write the installer's own files and
+/// RECORD; undo everything on error. `changes` hears of every path before it is created.
+fn install_tree(
+    unpacked: &UnpackedWheel,
+    dirs: &Dirs,
+    opts: &InstallOptions,
+    placement: Placement<'_>,
+    changes: &mut dyn Changes,
+) -> Result<InstalledWheel, InstallError> {
+    let plan = plan_tree(unpacked, dirs, opts)?;
+    if fs::symlink_metadata(&plan.dist_info_dest).is_ok() {
+        return Err(InstallError::AlreadyInstalled {
+            wheel: plan.wheel_path,
+            dist_info: plan.dist_info_dest,
+        });
+    }
+    {
+        let files: Vec<&Path> = plan.dests().collect();
+        let compiled: Vec<&Path> = plan.compiled(dirs, opts).collect();
+        changes.will_create(&files, &compiled)?;
+    }
+
+    // Everything is verified and announced: from here on, every change is tracked and
+    // undone on error.
+    let mut tx = Placements::default();
+    match place_all(&mut tx, &plan, placement, dirs, opts, changes) {
+        Ok(record) => Ok(InstalledWheel {
+            name: unpacked.filename.name.clone(),
+            version: unpacked.filename.version.clone(),
+            dist_info: plan.dist_info_dest,
+            requested: opts.requested,
+            installer: opts.installer.clone(),
+            record,
+        }),
         Err(cause) => match tx.rollback() {
             Ok(()) => Err(cause),
             Err(leftover) => Err(InstallError::RollbackIncomplete {
@@ -591,70 +743,76 @@ fn install_tree(
 }
 
 /// Place the files, byte-compile, and write RECORD.
-#[allow(clippy::too_many_arguments)]
-fn commit(
-    tx: &mut Transaction,
-    planned: &[Planned],
+fn place_all(
+    tx: &mut Placements,
+    plan: &TreePlan,
     mut placement: Placement<'_>,
     dirs: &Dirs,
-    site_dir: &Path,
-    dist_info_dest: &Path,
     opts: &InstallOptions,
-    stage_dir: &Path,
+    changes: &mut dyn Changes,
 ) -> Result<Record, InstallError> {
-    for p in planned {
-        match &mut placement {
-            _ if p.fresh => {
-                set_mode(&p.from, p.executable)?;
-                tx.place(&p.from, &p.dest, &dirs.root)?;
+    for p in &plan.files {
+        changes.point("link");
+        match (&p.content, &mut placement) {
+            (Content::Fresh(bytes), _) => tx.place_with(&p.dest, &dirs.root, changes, |dest| {
+                write_new(dest, bytes, p.executable)
+            })?,
+            (Content::Stored(from), Placement::Move) => {
+                tx.place_with(&p.dest, &dirs.root, changes, |dest| move_file(from, dest))?
             }
-            Placement::Move => tx.place(&p.from, &p.dest, &dirs.root)?,
-            Placement::Link(linker) => {
-                tx.place_with(&p.from, &p.dest, &dirs.root, |from, to| {
-                    linker.link_or_copy(from, to)
+            (Content::Stored(from), Placement::Link(linker)) => {
+                tx.place_with(&p.dest, &dirs.root, changes, |dest| {
+                    linker.link_or_copy(from, dest)
                 })?
             }
         }
     }
 
     let mut record = Record::default();
-    for p in planned {
+    record.entries.reserve(plan.files.len() + 1);
+    for p in &plan.files {
         record.entries.push(RecordEntry {
-            path: record_path(&relative_path(site_dir, &p.dest)),
+            path: record_path(&relative_path(&plan.site_dir, &p.dest)),
             hash: p.hash.clone(),
             size: p.size,
         });
     }
 
-    if opts.compile {
-        let sources: Vec<&Path> = planned
-            .iter()
-            .map(|p| p.dest.as_path())
-            .filter(|d| {
-                d.extension().is_some_and(|e| e == "py")
-                    && (d.starts_with(&dirs.purelib) || d.starts_with(&dirs.platlib))
-            })
-            .collect();
-        for pyc in compile(&dirs.python, &sources, tx, &dirs.root)? {
-            record.entries.push(RecordEntry {
-                path: record_path(&relative_path(site_dir, &pyc)),
-                hash: None,
-                size: None,
-            });
-        }
+    let sources: Vec<&Path> = plan.compiled(dirs, opts).collect();
+    for pyc in compile(&dirs.python, &sources, tx, &dirs.root)? {
+        record.entries.push(RecordEntry {
+            path: record_path(&relative_path(&plan.site_dir, &pyc)),
+            hash: None,
+            size: None,
+        });
     }
 
-    let record_dest = dist_info_dest.join("RECORD");
     record.entries.push(RecordEntry {
-        path: record_path(&relative_path(site_dir, &record_dest)),
+        path: record_path(&relative_path(&plan.site_dir, &plan.record_dest)),
         hash: None,
         size: None,
     });
-    let staged = stage_dir.join("RECORD");
-    fs::write(&staged, record.write()).map_err(|e| InstallError::io("write", &staged, e))?;
-    set_mode(&staged, false)?;
-    tx.place(&staged, &record_dest, &dirs.root)?;
+    let bytes = record.write();
+    changes.point("link");
+    tx.place_with(&plan.record_dest, &dirs.root, changes, |dest| {
+        write_new(dest, bytes.as_bytes(), false)
+    })?;
     Ok(record)
+}
+
+/// Create `dest` (which must not exist) with `content`; scripts get execute bits.
+fn write_new(dest: &Path, content: &[u8], executable: bool) -> Result<(), InstallError> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(|e| InstallError::io("write", dest, e))?;
+    file.write_all(content)
+        .map_err(|e| InstallError::io("write", dest, e))?;
+    if executable {
+        make_executable(&file, dest)?;
+    }
+    Ok(())
 }
 
 /// Byte-compile `sources` in place; returns the `.pyc` files written, which are also tracked
@@ -662,7 +820,7 @@ fn commit(
 fn compile(
     python: &Path,
     sources: &[&Path],
-    tx: &mut Transaction,
+    tx: &mut Placements,
     root: &Path,
 ) -> Result<Vec<PathBuf>, InstallError> {
     if sources.is_empty() {
@@ -757,72 +915,91 @@ fn set_mode(_path: &Path, _executable: bool) -> Result<(), InstallError> {
     Ok(())
 }
 
-/// A file moved into the environment, and where the file it replaced was kept.
+/// [`set_mode`] on a file just created (`path` names it in errors).
+#[cfg(unix)]
+fn make_executable(file: &File, path: &Path) -> Result<(), InstallError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = file
+        .metadata()
+        .map_err(|e| InstallError::io("read metadata of", path, e))?;
+    let mode = meta.permissions().mode();
+    let mode = mode | ((mode & 0o444) >> 2);
+    file.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| InstallError::io("set permissions of", path, e))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_file: &File, _path: &Path) -> Result<(), InstallError> {
+    Ok(())
+}
+
+/// A file put into the environment, and where the file it replaced was kept.
 struct Placed {
     dest: PathBuf,
     backup: Option<PathBuf>,
 }
 
-/// The changes made to the environment so far, in order, so they can be undone.
-struct Transaction {
+/// The changes one install made to the environment so far, in order, so they can be undone.
+#[derive(Default)]
+struct Placements {
     created_dirs: Vec<PathBuf>,
     placed: Vec<Placed>,
-    backup_dir: PathBuf,
-    backups: usize,
+    /// Folders known to exist (checked or created): not looked at again.
+    known_dirs: HashSet<PathBuf>,
+    /// Folders this install created: nothing in them can be in the way of a new file.
+    fresh_dirs: HashSet<PathBuf>,
 }
 
-impl Transaction {
-    /// Create the missing ancestors of `dest` (inside `root`), back up an existing file at
-    /// `dest`, then move `staged` there.
-    fn place(&mut self, staged: &Path, dest: &Path, root: &Path) -> Result<(), InstallError> {
-        self.place_with(staged, dest, root, move_file)
-    }
-
-    /// [`Transaction::place`] with another way of putting `from` at `dest` (a hard link).
+impl Placements {
+    /// Create the missing ancestors of `dest` (inside `root`), set aside an existing file at
+    /// `dest` (through `changes`), then `put` the new one there.
     fn place_with(
         &mut self,
-        from: &Path,
         dest: &Path,
         root: &Path,
-        put: impl FnOnce(&Path, &Path) -> Result<(), InstallError>,
+        changes: &mut dyn Changes,
+        put: impl FnOnce(&Path) -> Result<(), InstallError>,
     ) -> Result<(), InstallError> {
-        if let Some(parent) = dest.parent() {
-            self.create_dirs(parent, root)?;
-        }
-        let backup = match fs::symlink_metadata(dest) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(InstallError::io(
-                    "replace the directory",
-                    dest,
-                    std::io::Error::new(
-                        std::io::ErrorKind::IsADirectory,
-                        "a file of the wheel would replace a directory",
-                    ),
-                ));
+        let parent = dest.parent();
+        let in_fresh_dir = parent.is_some_and(|p| self.fresh_dirs.contains(p));
+        let backup = if in_fresh_dir {
+            None
+        } else {
+            if let Some(parent) = parent {
+                self.create_dirs(parent, root)?;
             }
-            Ok(_) => {
-                fs::create_dir_all(&self.backup_dir)
-                    .map_err(|e| InstallError::io("create directory", &self.backup_dir, e))?;
-                self.backups += 1;
-                let backup = self.backup_dir.join(format!("b{}", self.backups));
-                move_file(dest, &backup)?;
-                Some(backup)
+            match fs::symlink_metadata(dest) {
+                Ok(meta) if meta.is_dir() => {
+                    return Err(InstallError::io(
+                        "replace the directory",
+                        dest,
+                        std::io::Error::new(
+                            std::io::ErrorKind::IsADirectory,
+                            "a file of the wheel would replace a directory",
+                        ),
+                    ));
+                }
+                Ok(_) => Some(changes.set_aside(dest)?),
+                Err(_) => None,
             }
-            Err(_) => None,
         };
-        // Record before moving: if the move fails, rollback still restores the backup.
+        // Record before placing: if placing fails, rollback still restores the backup.
         self.placed.push(Placed {
             dest: dest.to_path_buf(),
             backup,
         });
-        put(from, dest)
+        put(dest)
     }
 
     fn create_dirs(&mut self, dir: &Path, root: &Path) -> Result<(), InstallError> {
+        if self.known_dirs.contains(dir) {
+            return Ok(());
+        }
         let mut missing = Vec::new();
         let mut cur = Some(dir);
         while let Some(d) = cur {
-            if fs::symlink_metadata(d).is_ok() {
+            if self.known_dirs.contains(d) || fs::symlink_metadata(d).is_ok() {
+                self.known_dirs.insert(d.to_path_buf());
                 break;
             }
             if !d.starts_with(root) || d == root {
@@ -833,7 +1010,9 @@ impl Transaction {
         }
         for d in missing.into_iter().rev() {
             fs::create_dir(&d).map_err(|e| InstallError::io("create directory", &d, e))?;
-            self.created_dirs.push(d);
+            self.created_dirs.push(d.clone());
+            self.known_dirs.insert(d.clone());
+            self.fresh_dirs.insert(d);
         }
         Ok(())
     }

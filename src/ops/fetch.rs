@@ -84,6 +84,12 @@ pub struct Fetcher {
     sdists: Memo<String, PathBuf>,
     depth: usize,
     prefetched: Mutex<std::collections::HashSet<PackageName>>,
+    /// How many versions of each package the resolver has picked so far: a second pick means
+    /// it is walking down the versions, and the next ones are then fetched in one batch.
+    picks: Mutex<HashMap<PackageName, usize>>,
+    /// Whether the file of each version the resolver picks is fetched right away (see
+    /// [`Fetcher::fetch_while_resolving`]).
+    speculate: bool,
     prefetch_slots: tokio::sync::Semaphore,
     no_metadata_prefetch: std::collections::HashSet<PackageName>,
     /// Whether the cache's unpacked wheels can be hard-linked into the target environment,
@@ -92,6 +98,19 @@ pub struct Fetcher {
     /// Summary counters.
     pub stats: FetchStats,
 }
+
+tokio::task_local! {
+    /// Marks work started ahead of the resolver (see [`Fetcher::fetch_while_resolving`]): it
+    /// shows no progress lines, since the resolver may drop the version it fetches (and a
+    /// failed resolution should print its error, not builds it started on a guess).
+    static AHEAD: ();
+}
+
+/// The largest wheel downloaded on a guess, before the resolver has picked its version.
+const SPECULATIVE_DOWNLOAD_MAX: u64 = 32 * 1024 * 1024;
+
+/// Older versions whose metadata is fetched at once when the resolver backtracks.
+const BACKTRACK_BATCH: usize = 8;
 
 /// Index requests the prefetcher keeps in flight at once.
 const PREFETCH_CONCURRENCY: usize = 16;
@@ -109,12 +128,20 @@ impl Fetcher {
         // Only files the target can install become candidates: every use of them here
         // (versions, best file, downloads) looks at those alone.
         let keep = installable_filter(&interpreter.tags);
+        // Names the filter for the registry's page digests: the same tags keep the same files.
+        let keep_key = format!(
+            "installable-v1 {:?}",
+            interpreter.tags.iter().collect::<Vec<_>>()
+        );
         Fetcher {
             handle,
-            registry: Arc::new(registry.with_file_filter(Arc::clone(&keep))),
+            registry: Arc::new(registry.with_file_filter(Arc::clone(&keep), keep_key.clone())),
             overrides: overrides
                 .into_iter()
-                .map(|(k, v)| (k, Arc::new(v.with_file_filter(Arc::clone(&keep)))))
+                .map(|(k, v)| {
+                    let v = v.with_file_filter(Arc::clone(&keep), keep_key.clone());
+                    (k, Arc::new(v))
+                })
                 .collect(),
             inherited: Mutex::default(),
             cache,
@@ -126,6 +153,8 @@ impl Fetcher {
             sdists: Mutex::default(),
             depth: 0,
             prefetched: Mutex::default(),
+            picks: Mutex::default(),
+            speculate: false,
             prefetch_slots: tokio::sync::Semaphore::new(PREFETCH_CONCURRENCY),
             no_metadata_prefetch: Default::default(),
             links: Arc::default(),
@@ -184,6 +213,13 @@ impl Fetcher {
             Err(poisoned) => poisoned.into_inner(),
         };
         map.entry(key.clone()).or_default().clone()
+    }
+
+    /// A token that changes whenever [`Fetcher::candidates`] may answer differently for
+    /// `name`, found without reading its pages (see
+    /// [`RegistryClient::listing_fingerprint`]); `None` when it cannot be told that way.
+    pub async fn listing_fingerprint(&self, name: &PackageName) -> Option<String> {
+        self.registry_for(name).listing_fingerprint(name).await
     }
 
     /// Every file of every version of `name`, fetched once per run.
@@ -254,18 +290,112 @@ impl Fetcher {
             }
             drop(_permit);
             if let Ok(md) = this.metadata(&name, &version).await {
+                // Installed packages are read from the environment first; their pages are
+                // fetched only if that first resolution fails (the caller prefetches them).
                 for req in &md.requires_dist {
-                    if req.evaluate_markers(&this.interpreter.markers, &[]) {
+                    if req.evaluate_markers(&this.interpreter.markers, &[])
+                        && !this.no_metadata_prefetch.contains(&req.name)
+                    {
                         this.prefetch(&req.name);
                     }
+                }
+                // The newest version is what the resolver picks unless something constrains
+                // it: when installing, download and unpack it now, while the resolver waits
+                // on other requests or builds. A wrong guess costs one download, bounded.
+                if this.speculate
+                    && this
+                        .candidates(&name)
+                        .await
+                        .ok()
+                        .and_then(|c| this.best_file(&c, &version).and_then(|f| f.size))
+                        .is_some_and(|size| size <= SPECULATIVE_DOWNLOAD_MAX)
+                {
+                    let _ = AHEAD.scope((), this.wheel(&name, &version)).await;
                 }
             }
         });
     }
 
-    /// Names whose metadata is read from the environment, not fetched ahead.
+    /// Where download and build progress goes: nowhere for work started ahead of the
+    /// resolver (see [`AHEAD`]).
+    fn progress_reporter(&self) -> Arc<dyn Reporter> {
+        if AHEAD.try_with(|_| ()).is_ok() {
+            Arc::new(crate::ops::reporter::SilentReporter)
+        } else {
+            Arc::clone(&self.reporter)
+        }
+    }
+
+    /// Names read from the environment: their metadata is not fetched ahead, nor their pages
+    /// when they turn up as dependencies of packages fetched ahead.
     pub fn skip_metadata_prefetch(&mut self, names: impl IntoIterator<Item = PackageName>) {
         self.no_metadata_prefetch.extend(names);
+    }
+
+    /// Fetch wheels while resolving: the wheel of the first version the resolver picks of
+    /// each package (downloaded and unpacked, or built from the sdist), and the wheel of the
+    /// version the prefetcher expects it to pick (downloaded only when it is a wheel of at
+    /// most [`SPECULATIVE_DOWNLOAD_MAX`] bytes). Resolution mostly waits on the network, so
+    /// downloads and builds overlap it instead of following it; the resolver seldom drops a
+    /// first pick (only when it walks down a package's versions). For runs that install.
+    pub fn fetch_while_resolving(&mut self) {
+        self.speculate = true;
+    }
+
+    /// The resolver picked `name==version` (it asks for its requirements). The first pick of
+    /// a package may start fetching its file (see [`Fetcher::fetch_while_resolving`]); a
+    /// second pick means the resolver is walking down the versions of `name` one conflict at
+    /// a time, each waiting on a metadata request: the metadata of the next
+    /// [`BACKTRACK_BATCH`] older versions is then fetched at once.
+    pub fn picked(self: &Arc<Self>, name: &PackageName, version: &Version) {
+        let picks = {
+            let mut picks = lock_map(&self.picks);
+            let count = picks.entry(name.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        if picks == 1 {
+            if self.speculate {
+                let this = Arc::clone(self);
+                let (name, version) = (name.clone(), version.clone());
+                // Results are memoized: the install awaits the same work later.
+                self.handle.spawn(AHEAD.scope((), async move {
+                    let _ = this.wheel(&name, &version).await;
+                }));
+            }
+            return;
+        }
+        let this = Arc::clone(self);
+        let (name, version) = (name.clone(), version.clone());
+        self.handle.spawn(async move {
+            let Ok(versions) = this.versions(&name).await else {
+                return;
+            };
+            let Ok(candidates) = this.candidates(&name).await else {
+                return;
+            };
+            let python = &this.interpreter.python_full_version;
+            let older: Vec<Version> = versions
+                .iter()
+                .rev()
+                .filter(|v| v.version < version && !v.yanked && !v.version.any_prerelease())
+                .filter(|v| {
+                    v.requires_python
+                        .as_ref()
+                        .is_none_or(|rp| rp.contains(python))
+                })
+                // Only wheels: an sdist's metadata may need a build.
+                .filter(|v| {
+                    this.best_file(&candidates, &v.version)
+                        .is_some_and(|f| f.filename.is_wheel())
+                })
+                .take(BACKTRACK_BATCH)
+                .map(|v| v.version.clone())
+                .collect();
+            let fetches = older.iter().map(|v| this.metadata(&name, v));
+            // Errors are memoized too: the resolver meets them if it gets there.
+            futures::future::join_all(fetches).await;
+        });
     }
 
     /// The file of `name==version` plonk would install: the best compatible wheel, else the
@@ -469,21 +599,20 @@ impl Fetcher {
                 source,
             })
         })?;
-        let progress = self
-            .reporter
-            .start(ProgressKind::Download, &label, file.size);
+        let reporter = self.progress_reporter();
+        let progress = reporter.start(ProgressKind::Download, &label, file.size);
         let started = Instant::now();
-        let reporter = Arc::clone(&self.reporter);
+        let shown = Arc::clone(&reporter);
         let last = std::sync::atomic::AtomicU64::new(0);
         let on_bytes = move |total: u64| {
             let before = last.swap(total, Ordering::Relaxed);
-            reporter.advance(progress, total.saturating_sub(before));
+            shown.advance(progress, total.saturating_sub(before));
         };
         let result = self
             .registry_for(&file.name)
             .download_with_progress(file, &dir, Some(&on_bytes))
             .await;
-        self.reporter.finish(progress);
+        reporter.finish(progress);
         let path = result.map_err(|source| Arc::new(FetchError::Registry(source)))?;
         self.stats.downloaded.fetch_add(1, Ordering::Relaxed);
         self.stats
@@ -706,7 +835,8 @@ impl Fetcher {
         if self.depth >= MAX_BUILD_DEPTH {
             return Err(Arc::new(FetchError::BuildDepth(label.to_string())));
         }
-        let progress = self.reporter.start(ProgressKind::Build, label, None);
+        let reporter = self.progress_reporter();
+        let progress = reporter.start(ProgressKind::Build, label, None);
         let started = Instant::now();
         let this = Arc::clone(self);
         let base_python = self.interpreter.base_executable.clone();
@@ -759,7 +889,7 @@ impl Fetcher {
             Ok(target)
         })
         .await;
-        self.reporter.finish(progress);
+        reporter.finish(progress);
         let path = result
             .map_err(|e| Arc::new(FetchError::Join(e.to_string())))?
             .map_err(Arc::new)?;
@@ -792,6 +922,8 @@ impl Fetcher {
             sdists: Mutex::default(),
             depth: self.depth + 1,
             prefetched: Mutex::default(),
+            picks: Mutex::default(),
+            speculate: false,
             prefetch_slots: tokio::sync::Semaphore::new(PREFETCH_CONCURRENCY),
             no_metadata_prefetch: Default::default(),
             links: Arc::clone(&self.links),
@@ -979,6 +1111,10 @@ impl MetadataProvider for Provider {
             }]);
         }
         let fetched = self.fetcher.handle.block_on(self.fetcher.versions(name));
+        // Asked for its versions, the resolver will pick one soon: fetch the likely pick's
+        // metadata now. (Requirements prefetch their names as they are read, but not those
+        // behind an extra, nor the dependencies of packages read from the environment.)
+        self.fetcher.prefetch(name);
         match fetched {
             // Files exist, but none installs here (wheels for other platforms or Pythons):
             // say that rather than "not found".
@@ -1057,6 +1193,7 @@ impl MetadataProvider for Provider {
         {
             return Ok(md.requires_dist);
         }
+        self.fetcher.picked(name, version);
         let md = self
             .fetcher
             .handle
@@ -1066,9 +1203,14 @@ impl MetadataProvider for Provider {
         // hold for the target: the others are never asked for, and looking them up costs a
         // request each (and a 404 for names like `onlyold; python_version < "3"`). Extras are
         // left out here; the resolver asks for their requirements when an extra is wanted.
+        // Packages kept at their installed version (Tutor, above all) are never looked up:
+        // a stale page of theirs would cost a TLS handshake and a request for nothing.
         let markers = &self.fetcher.interpreter.markers;
         for req in &md.requires_dist {
-            if req.evaluate_markers(markers, &[]) {
+            if req.evaluate_markers(markers, &[])
+                && !self.installed_only.contains(&req.name)
+                && !self.known.contains_key(&req.name)
+            {
                 self.fetcher.prefetch(&req.name);
             }
         }

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::dist::{DirectUrl, Metadata, PackageName, Requirement, Version};
 use crate::environment::{EnvLock, InstalledDist, PythonEnvironment};
-use crate::install::journal::{FaultPlan, Transaction};
+use crate::install::InstallOptions as WheelOptions;
+use crate::install::journal::{Expected, FaultPlan, Transaction};
 use crate::install::receipt::{PluginRecord, Reason, Receipt};
-use crate::install::{self, InstallOptions as WheelOptions};
 use crate::ops::error::OpsError;
 use crate::ops::fetch::{Fetcher, Provider, SharedError, WheelReady};
 use crate::ops::workspace::Workspace;
@@ -184,7 +184,14 @@ pub async fn install(
         env.interpreter.clone(),
         Arc::clone(&reporter),
     );
-    fetcher.skip_metadata_prefetch(installed.iter().map(|d| d.name.clone()));
+    // Most installs keep every installed package as it is (see `fast` below): those are not
+    // looked up ahead. Upgrades and reinstalls may move them, so they are.
+    if opts.upgrade == Upgrade::None && !opts.reinstall {
+        fetcher.skip_metadata_prefetch(installed.iter().map(|d| d.name.clone()));
+    }
+    if !opts.dry_run {
+        fetcher.fetch_while_resolving();
+    }
     let fetcher = Arc::new(fetcher);
 
     // Direct references are fetched or built first: the resolver sees them as fixed.
@@ -487,30 +494,56 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
         reporter.warn("waiting for another plonk process to finish with this environment")
     })?;
     let mut receipt = Receipt::load(&env.root)?;
+    // Another plonk may have changed the environment between our planning and this lock:
+    // apply the plan to what is there now. A distribution it installed at the version we
+    // want stays as it is; one at another version is what we replace.
+    let names: Vec<PackageName> = input.ready.iter().map(|(n, _, _)| n.clone()).collect();
+    let current: HashMap<PackageName, InstalledDist> = env
+        .installed_named(&names)?
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
+    // What each wheel does, and everything the installs will create: recorded in the
+    // journal's first write, before any change.
+    let mut work = Vec::new();
+    let mut expected = Expected::default();
+    for (name, version, wheel) in &input.ready {
+        let old = current.get(name);
+        if old.is_some_and(|o| &o.version == version && !input.reinstall.contains(name)) {
+            continue;
+        }
+        let local = input.local_info.get(name);
+        let options = WheelOptions {
+            // An upgrade as a dependency keeps the user's earlier request.
+            requested: input.requested.contains(name) || old.is_some_and(|o| o.requested),
+            direct_url: local.and_then(|l| l.direct_url.clone()),
+            compile: input.compile,
+            installer: "plonk".to_string(),
+        };
+        if let Some(unpacked) = &wheel.unpacked {
+            expected
+                .install(unpacked, env, &options)
+                .map_err(|source| OpsError::Install {
+                    package: format!("{name}=={version}"),
+                    env: env.root.clone(),
+                    source,
+                })?;
+        }
+        work.push((name, version, wheel, old, options));
+    }
     // Every change of this run goes through one transaction: on any error (or a kill) the
     // environment comes back exactly as it was, replaced versions included.
     let mut tx =
-        Transaction::begin(&env.root, "install", input.faults.clone()).map_err(journal_error)?;
+        Transaction::begin_expecting(&env.root, "install", input.faults.clone(), &expected)
+            .map_err(journal_error)?;
     let mut count = 0;
     let progress = input.reporter.start(
         ProgressKind::Install,
         &format!("{} packages", input.ready.len()),
         None,
     );
-    // Another plonk may have changed the environment between our planning and this lock:
-    // apply the plan to what is there now. A distribution it installed at the version we
-    // want stays as it is; one at another version is what we replace.
-    let current: HashMap<PackageName, InstalledDist> = env
-        .installed()?
-        .into_iter()
-        .map(|d| (d.name.clone(), d))
-        .collect();
     let result = (|| -> Result<(), OpsError> {
-        for (name, version, wheel) in &input.ready {
-            let old = current.get(name);
-            if old.is_some_and(|o| &o.version == version && !input.reinstall.contains(name)) {
-                continue;
-            }
+        for (name, version, wheel, old, options) in &work {
             if let Some(old) = old {
                 tx.uninstall(env, old).map_err(|source| OpsError::Other {
                     message: format!(
@@ -522,16 +555,8 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
                     source: Box::new(source),
                 })?;
             }
-            let local = input.local_info.get(name);
-            let options = WheelOptions {
-                // An upgrade as a dependency keeps the user's earlier request.
-                requested: input.requested.contains(name) || old.is_some_and(|o| o.requested),
-                direct_url: local.and_then(|l| l.direct_url.clone()),
-                compile: input.compile,
-                installer: "plonk".to_string(),
-            };
             tx.point("install");
-            install::install_wheel_prepared(&wheel.path, wheel.unpacked.as_ref(), env, &options)
+            tx.install(&wheel.path, wheel.unpacked.as_ref(), env, options)
                 .map_err(|source| OpsError::Install {
                     package: format!("{name}=={version}"),
                     env: env.root.clone(),

@@ -11,8 +11,7 @@ use crate::ops::error::OpsError;
 /// Recovers the environment at `root` if needed; returns the sentence to show the user.
 pub fn recover(root: &Path, lock_timeout: Option<Duration>) -> Result<Option<String>, OpsError> {
     // Cheap check first: most runs find no journal and take no lock here.
-    let plonk = root.join(crate::install::receipt::PLONK_DIR);
-    if !plonk.join("journal.json").exists() && !plonk.join("txn").exists() {
+    if !journal::pending(root) {
         return Ok(None);
     }
     let _lock = EnvLock::acquire(root, lock_timeout, || {})?;

@@ -11,11 +11,19 @@
 //! newest version cannot be installed (it needs another Tutor, say) stays where it is and is
 //! listed as held back with the reason. `--strict` turns any held-back plugin into a failure
 //! with nothing changed.
+//!
+//! A run that changes nothing leaves a memo of its report (see [`memo`]); the next run finds
+//! it valid when nothing it depended on moved (the environment, the index entries, the
+//! index's files of every project the resolutions looked at) and prints it again without
+//! resolving. Trials share one fetcher (see [`trials`]).
+
+mod memo;
+mod trials;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dist::{PackageName, Requirement, Version};
 use crate::environment::InstalledDist;
@@ -36,6 +44,7 @@ use crate::ops::{Reporter, SilentReporter};
 use crate::registry::RegistryClient;
 use crate::resolve::Upgrade;
 use crate::source::{Source, SourceLine};
+use trials::Trials;
 
 /// Options of `plonk upgrade`.
 #[derive(Debug, Clone)]
@@ -51,7 +60,7 @@ pub struct UpgradeOptions {
 }
 
 /// What happened to one plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RowStatus {
     /// Moved to a newer version, commit or file content.
@@ -78,7 +87,7 @@ impl RowStatus {
 }
 
 /// One line of the upgrade table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpgradeRow {
     /// Plugin name.
     pub plugin: String,
@@ -171,6 +180,7 @@ fn short(commit: &str) -> String {
 }
 
 /// A unit with what its upgrade installs.
+#[derive(Debug)]
 struct Work {
     unit: usize,
     targets: Vec<Target>,
@@ -229,9 +239,13 @@ pub async fn upgrade(
         reason,
     };
 
-    // Prepare every selected plugin: fetch, build, compare.
-    let sources = Sources::new(ws, Arc::clone(&reporter))?;
+    // Prepare every selected plugin: fetch, build, compare. Git and single-file sources need
+    // the fetching side (made on first need: it sets up an HTTP client for git).
+    let mut sources: Option<Sources> = None;
     let mut works: Vec<Work> = Vec::new();
+    // Whether every plugin's upgrade is plain requirements (nothing fetched or built to find
+    // out): only then can the memo stand for the run.
+    let mut plain = true;
     for index in selected {
         let unit = &units[index];
         let (source, origin) = match unit_source(unit, &entries) {
@@ -241,7 +255,13 @@ pub async fn upgrade(
                 continue;
             }
         };
-        match prepare(ws, &sources, unit, index, &source, origin).await {
+        if !is_plain(&source) {
+            plain = false;
+            if sources.is_none() {
+                sources = Some(Sources::new(ws, Arc::clone(&reporter))?);
+            }
+        }
+        match prepare(ws, sources.as_ref(), unit, index, &source, origin).await {
             Ok(Some(work)) => works.push(work),
             Ok(None) => {
                 rows.insert(index, row(unit, RowStatus::AlreadyNewest, None));
@@ -256,6 +276,31 @@ pub async fn upgrade(
         return Err(strict_failure(rows.values()));
     }
 
+    let trials = Trials::new(ws, installed.clone());
+    // The memo stands for partial runs of plain requirements (strict and dry runs, git
+    // sources and single files always do the work).
+    let memo_plugins = (plain
+        && !opts.strict
+        && !opts.dry_run
+        && works.iter().all(|w| {
+            w.moved.is_none()
+                && w.extras.is_empty()
+                && Trials::handles(w.targets.iter().chain(&w.requirement))
+        }))
+    .then(|| format!("{units:?}\n{rows:?}\n{works:?}"));
+    let memo_local = memo_plugins
+        .as_ref()
+        .map(|plugins| memo::local_fingerprint(ws, &opts, &installed, plugins));
+    let previous = memo_local.as_ref().and_then(|_| memo::load(&ws.env.root));
+    if let (Some(local), Some(memo)) = (&memo_local, &previous)
+        && memo.matches_local(local)
+        && memo.index_unchanged(trials.fetcher()).await
+    {
+        // The fetcher holds every page just read: freeing them is work nobody waits for.
+        std::thread::spawn(move || drop(trials));
+        return Ok(memo.report());
+    }
+
     // Resolve together; hold back the plugins that block the others. A partial run tries the
     // real install at once (resolution comes before any change, so a conflict changes
     // nothing); strict and dry runs resolve first.
@@ -264,9 +309,23 @@ pub async fn upgrade(
     let check_first = opts.strict || opts.dry_run;
     let mut done: Option<Changelog> = None;
     let mut plan = Changelog::default();
+    // Whether the run is still one the memo can stand for: the first attempt installed
+    // nothing, and a replay of it on the trials' fetcher (which records what it looked up)
+    // agreed.
+    let mut memorable = memo_local.is_some();
     if !works.is_empty() {
-        match commit(ws, &works, &accepted, check_first, &reporter).await {
+        match commit(ws, &trials, &works, &accepted, check_first, &reporter).await {
             Ok(log) => {
+                if !log.changes.is_empty() && !check_first {
+                    trials.env_changed();
+                }
+                memorable &= log.changes.is_empty();
+                if memorable {
+                    memorable = matches!(
+                        try_resolve(ws, &trials, &works, &accepted).await,
+                        Ok(replay) if replay.changes.is_empty()
+                    );
+                }
                 if !check_first || opts.dry_run {
                     done = Some(log.clone());
                 }
@@ -282,16 +341,17 @@ pub async fn upgrade(
             }
             Err(err) if !is_resolution_failure(&err) => return Err(err),
             Err(_) => {
+                memorable = false;
                 let mut alone_ok = Vec::new();
                 for &w in &accepted {
-                    match try_resolve(ws, &works, &[w]).await {
+                    match try_resolve(ws, &trials, &works, &[w]).await {
                         Ok(_) => alone_ok.push(w),
                         Err(err) if is_resolution_failure(&err) => held.push((w, reason_of(&err))),
                         Err(err) => return Err(err),
                     }
                 }
                 accepted = alone_ok;
-                match try_resolve(ws, &works, &accepted).await {
+                match try_resolve(ws, &trials, &works, &accepted).await {
                     Ok(log) => plan = log,
                     Err(_) => {
                         // Pairwise conflicts: keep the plugins that go together, in order.
@@ -299,7 +359,7 @@ pub async fn upgrade(
                         for &w in &accepted {
                             let mut trial = together.clone();
                             trial.push(w);
-                            match try_resolve(ws, &works, &trial).await {
+                            match try_resolve(ws, &trials, &works, &trial).await {
                                 Ok(log) => {
                                     together = trial;
                                     plan = log;
@@ -324,7 +384,8 @@ pub async fn upgrade(
         let current = resolved_version(&plan, dist)
             .or_else(|| units[work.unit].dist.as_ref().map(|d| d.version.clone()));
         let Some(current) = current else { continue };
-        let Some(newest) = newest_allowed(ws, requirement, &current, Arc::clone(&reporter)).await
+        let Some(newest) =
+            newest_allowed(ws, &trials, requirement, &current, Arc::clone(&reporter)).await
         else {
             continue;
         };
@@ -341,7 +402,7 @@ pub async fn upgrade(
                     requirement: None,
                     moved: None,
                 };
-                match try_resolve(ws, std::slice::from_ref(&pinned_work), &[0]).await {
+                match try_resolve(ws, &trials, std::slice::from_ref(&pinned_work), &[0]).await {
                     Err(err) => reason_of(&err),
                     Ok(_) => {
                         format!("{dist} {newest} conflicts with the other plugins being upgraded")
@@ -367,7 +428,7 @@ pub async fn upgrade(
     // One transaction for everything accepted (unless it already happened).
     let changelog = match done {
         Some(log) => log,
-        None => commit(ws, &works, &accepted, opts.dry_run, &reporter).await?,
+        None => commit(ws, &trials, &works, &accepted, opts.dry_run, &reporter).await?,
     };
 
     for (w, reason) in &held {
@@ -407,7 +468,44 @@ pub async fn upgrade(
     }
     let mut plugins: Vec<UpgradeRow> = rows.into_values().collect();
     plugins.sort_by(|a, b| a.plugin.cmp(&b.plugin));
-    Ok(UpgradeReport { plugins, changelog })
+    let report = UpgradeReport { plugins, changelog };
+
+    // Nothing changed: keep the report for the next identical run.
+    if let Some(plugins) = &memo_plugins {
+        let stored = memorable
+            && report.changelog.changes.is_empty()
+            && report.count(RowStatus::Upgraded) == 0
+            && remember(ws, &opts, &installed, plugins, &trials, &works, &report).await;
+        if !stored && previous.is_some() {
+            memo::forget(&ws.env.root);
+        }
+    }
+    Ok(report)
+}
+
+/// Stores the memo of a run that changed nothing; whether it did. The local fingerprint is
+/// taken again: the install step rewrote the receipt.
+async fn remember(
+    ws: &Workspace,
+    opts: &UpgradeOptions,
+    installed: &[InstalledDist],
+    plugins: &str,
+    trials: &Trials,
+    works: &[Work],
+    report: &UpgradeReport,
+) -> bool {
+    let projects = memo::depends_on(
+        trials.consulted(),
+        works
+            .iter()
+            .flat_map(|w| w.targets.iter().chain(&w.requirement))
+            .map(|t| t.requirement.name.clone()),
+    );
+    let Some(hashes) = memo::project_hashes(trials.fetcher(), &projects).await else {
+        return false;
+    };
+    let local = memo::local_fingerprint(ws, opts, installed, plugins);
+    memo::store(&ws.env.root, &memo::Memo::new(local, hashes, report)).is_ok()
 }
 
 /// The error of `--strict` when some plugin cannot move.
@@ -615,10 +713,24 @@ fn unit_source(unit: &Unit, entries: &[PluginEntry]) -> Result<(Source, PluginOr
     ))
 }
 
+/// Whether upgrading from `source` needs nothing fetched or built to tell what it installs:
+/// requirement lines only, none of them a direct reference.
+fn is_plain(source: &Source) -> bool {
+    match source {
+        Source::Requirements { lines, .. } => lines.iter().all(|line| match line {
+            SourceLine::Requirement(req) => {
+                !matches!(req.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_)))
+            }
+            SourceLine::Git(_) => false,
+        }),
+        Source::SingleFile(_) => false,
+    }
+}
+
 /// Fetches or builds what the unit's source names now. `None`: nothing moved.
 async fn prepare(
     ws: &Workspace,
-    sources: &Sources,
+    sources: Option<&Sources>,
     unit: &Unit,
     index: usize,
     source: &Source,
@@ -636,7 +748,7 @@ async fn prepare(
     let mut anything = false;
     match source {
         Source::SingleFile(file) => {
-            match sources
+            match need(sources)?
                 .single_file(file, Some(&installed), origin.clone())
                 .await?
             {
@@ -693,7 +805,7 @@ async fn prepare(
                     }
                     SourceLine::Git(git) => {
                         let state = if i == 0 { Some(&installed) } else { None };
-                        match sources.git(git, state).await? {
+                        match need(sources)?.git(git, state).await? {
                             Prepared::Unchanged { .. } => {}
                             Prepared::Wheel {
                                 wheel, checkout, ..
@@ -729,13 +841,22 @@ async fn prepare(
     Ok(anything.then_some(work))
 }
 
+/// The fetching side, which the caller makes for every source that is not [`is_plain`].
+fn need(sources: Option<&Sources>) -> Result<&Sources, SourcesError> {
+    sources.ok_or_else(|| {
+        SourcesError::Join("git and single-file sources were not set up for this run".to_string())
+    })
+}
+
 fn ops_to_sources(err: OpsError) -> SourcesError {
     SourcesError::Join(one_line(&err))
 }
 
-/// Installs (or, with `dry_run`, plans) the chosen works in one transaction.
+/// Installs (or, with `dry_run`, plans) the chosen works in one transaction. A plan of plain
+/// requirements is the trials' (same answer, on their shared fetcher).
 async fn commit(
     ws: &Workspace,
+    trials: &Trials,
     works: &[Work],
     chosen: &[usize],
     dry_run: bool,
@@ -755,6 +876,9 @@ async fn commit(
             ..Changelog::default()
         });
     }
+    if dry_run && extras.is_empty() && Trials::handles(&targets) {
+        return trials.resolve(ws, &targets).await;
+    }
     let opts = InstallOptions {
         targets,
         dry_run,
@@ -769,9 +893,11 @@ async fn commit(
     sources::install_set(ws, opts, extras, reporter).await
 }
 
-/// A dry-run install of the chosen works' targets, upgrading them.
+/// A dry-run install of the chosen works' targets, upgrading them (on the trials' shared
+/// fetcher when they are plain requirements).
 async fn try_resolve(
     ws: &Workspace,
+    trials: &Trials,
     works: &[Work],
     chosen: &[usize],
 ) -> Result<Changelog, OpsError> {
@@ -783,6 +909,9 @@ async fn try_resolve(
     }
     if targets.is_empty() {
         return Ok(Changelog::default());
+    }
+    if Trials::handles(&targets) {
+        return trials.resolve(ws, &targets).await;
     }
     let opts = InstallOptions {
         targets,
@@ -821,22 +950,28 @@ fn resolved_version(log: &Changelog, dist: &PackageName) -> Option<Version> {
 /// the index allow (pre-releases only when one is installed).
 async fn newest_allowed(
     ws: &Workspace,
+    trials: &Trials,
     target: &Target,
     current: &Version,
     reporter: Arc<dyn Reporter>,
 ) -> Option<Version> {
-    let locations = target
-        .locations
-        .clone()
-        .unwrap_or_else(|| ws.locations.clone());
-    let fetcher = Fetcher::new(
-        tokio::runtime::Handle::current(),
-        RegistryClient::new(ws.http.clone(), locations),
-        Default::default(),
-        ws.cache.clone(),
-        ws.env.interpreter.clone(),
-        reporter,
-    );
+    // The trials' fetcher reads the workspace's package sources; an entry with its own
+    // needs a fetcher on those.
+    let own;
+    let fetcher = match &target.locations {
+        None => trials.fetcher(),
+        Some(locations) => {
+            own = Arc::new(Fetcher::new(
+                tokio::runtime::Handle::current(),
+                RegistryClient::new(ws.http.clone(), locations.clone()),
+                Default::default(),
+                ws.cache.clone(),
+                ws.env.interpreter.clone(),
+                reporter,
+            ));
+            &own
+        }
+    };
     let versions = fetcher.versions(&target.requirement.name).await.ok()?;
     let python = &ws.env.interpreter.python_full_version;
     let specifiers = match &target.requirement.version_or_url {
@@ -923,6 +1058,33 @@ mod tests {
             one_line(&err),
             "cannot install `x`: Because a needs b. And b is missing."
         );
+    }
+
+    #[test]
+    fn only_requirement_lines_are_plain() {
+        let rows = [
+            ("tutor-mfe>=22,<23", true),
+            ("tutor-mfe", true),
+            ("tutor-mfe\ntutor-indigo==22.0.0", true),
+            (
+                "--index-url https://example.org/simple/\ntutor-private",
+                true,
+            ),
+            (
+                "tutor-mfe @ https://example.org/tutor_mfe-22.0.0-py3-none-any.whl",
+                false,
+            ),
+            ("git+https://github.com/overhangio/tutor-mfe@main", false),
+            (
+                "tutor-mfe\ngit+https://github.com/overhangio/tutor-mfe@main",
+                false,
+            ),
+            ("https://example.org/myplugin.py", false),
+        ];
+        for (src, plain) in rows {
+            let source = Source::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+            assert_eq!(is_plain(&source), plain, "{src}");
+        }
     }
 
     #[test]

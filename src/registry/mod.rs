@@ -1,13 +1,15 @@
 //! Package registry stage: lists a project's files ([`Candidate`]s) from the PyPI JSON API,
 //! the simple API (PEP 691 JSON, PEP 503/592/658 HTML) and find-links locations, fetches core
 //! metadata without building (JSON API, PEP 658, wheel METADATA over HTTP ranges) and
-//! downloads files with their sha256 verified.
+//! downloads files with their sha256 verified. Parsed project pages are kept as digests beside
+//! the HTTP cache, so a warm run does not read or parse a page whose cached body is unchanged.
 
 mod client;
 mod error;
 mod json_pages;
 mod links;
 mod locations;
+mod page_digest;
 mod remote_zip;
 
 use url::Url;

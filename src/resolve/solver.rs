@@ -542,10 +542,13 @@ impl DependencyProvider for Solver<'_> {
     type VS = Range;
     type M = Unavailable;
     type Err = ProviderError;
-    /// (kind, conflicts, fewer candidates first): the root and Python first, then pinned
-    /// packages, then distributions before their extras so that an extra can reuse its
-    /// distribution's version.
-    type Priority = (u8, u32, Reverse<usize>);
+    /// (kind, conflicts, named by the user, fewer candidates first): the root and Python
+    /// first, then pinned packages, then distributions before their extras so that an extra
+    /// can reuse its distribution's version. The user's own requirements are decided before
+    /// the dependencies they bring: their metadata is fetched first, so the deep dependency
+    /// chains of a plugin (and any walking down its versions) overlap the rest instead of
+    /// waiting for the whole tree of the first package.
+    type Priority = (u8, u32, bool, Reverse<usize>);
 
     fn prioritize(
         &self,
@@ -555,7 +558,7 @@ impl DependencyProvider for Solver<'_> {
     ) -> Self::Priority {
         let conflicts = statistics.conflict_count();
         let name = match package {
-            Pkg::Root | Pkg::Python => return (5, conflicts, Reverse(0)),
+            Pkg::Root | Pkg::Python => return (5, conflicts, true, Reverse(0)),
             Pkg::Dist(name) | Pkg::Extra(name, _) => name,
         };
         if self.fixed.contains_key(name) || range.as_singleton().is_some() {
@@ -564,7 +567,7 @@ impl DependencyProvider for Solver<'_> {
             } else {
                 3
             };
-            return (kind, conflicts, Reverse(0));
+            return (kind, conflicts, true, Reverse(0));
         }
         let count = match self.versions(name) {
             Ok(versions) => versions
@@ -574,19 +577,23 @@ impl DependencyProvider for Solver<'_> {
             Err(error) => {
                 self.pending_errors.borrow_mut().insert(name.clone(), error);
                 // Decide it next, so the error surfaces right away.
-                return (5, conflicts, Reverse(0));
+                return (5, conflicts, true, Reverse(0));
             }
         };
         if count == 0 {
             // Fail fast on packages that have nothing to offer.
-            return (4, conflicts, Reverse(0));
+            return (4, conflicts, true, Reverse(0));
         }
         let kind = if matches!(package, Pkg::Dist(_)) {
             2
         } else {
             1
         };
-        (kind, conflicts, Reverse(count))
+        let named = self
+            .root_origins
+            .get(name)
+            .is_some_and(|origin| origin.user);
+        (kind, conflicts, named, Reverse(count))
     }
 
     fn choose_version(

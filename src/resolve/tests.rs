@@ -50,6 +50,7 @@ struct Index {
     unlisted: HashSet<PackageName>,
     failing_requirements: HashSet<(PackageName, Version)>,
     version_calls: RefCell<Vec<PackageName>>,
+    requirement_calls: RefCell<Vec<PackageName>>,
 }
 
 impl Index {
@@ -106,6 +107,7 @@ impl MetadataProvider for Index {
         package: &PackageName,
         version: &Version,
     ) -> Result<Vec<Requirement>, ProviderError> {
+        self.requirement_calls.borrow_mut().push(package.clone());
         if self
             .failing_requirements
             .contains(&(package.clone(), version.clone()))
@@ -169,6 +171,23 @@ fn chain() {
     assert_eq!(
         required_by(&resolution, "c"),
         BTreeSet::from([Requester::Package(name("b"))])
+    );
+}
+
+#[test]
+fn named_requirements_are_decided_before_the_dependencies_they_bring() {
+    // `c` has fewer candidates than `b`, but `b` is named by the user: its metadata is asked
+    // first, so a plugin's own dependency chain starts while the others' trees are walked.
+    let mut index = Index::default();
+    index.add("a", "1.0", &["c"]).add("c", "1.0", &[]);
+    for version in ["1.0", "2.0", "3.0", "4.0", "5.0"] {
+        index.add("b", version, &[]);
+    }
+    let resolution = resolve(&request(&["a", "b"]), &index).unwrap();
+    assert_eq!(pins(&resolution), ["a==1.0", "b==5.0", "c==1.0"]);
+    assert_eq!(
+        *index.requirement_calls.borrow(),
+        [name("a"), name("b"), name("c")]
     );
 }
 

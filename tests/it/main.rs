@@ -9,6 +9,7 @@ mod hostile;
 mod indexes;
 mod install;
 mod mirror;
+mod parallel;
 mod registry;
 mod remove;
 mod safety;

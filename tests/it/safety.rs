@@ -106,6 +106,49 @@ fn upgrade_killed_mid_replacement_keeps_the_old_version() {
     }
 }
 
+/// `link:n` stops plonk just before the n-th file of this run's installs is put in place:
+/// a package half linked, its `.dist-info` incomplete, a wheel done and the next begun. The
+/// journal only names what the run creates (not the whole environment), and that must be
+/// enough to take every such file out again, and to put replaced ones back.
+#[test]
+fn install_killed_mid_link_is_rolled_back() {
+    // Into alpha's package, scripts and data, its .dist-info, then the next wheel (chain-b).
+    for fault in ["link:1", "link:5", "link:13", "link:16"] {
+        let case = Case::new(Api::Json);
+        let before = tree(&case);
+        let out = run_with_fault(&case, fault, &["install", "alpha"]);
+        assert_killed(&out, fault);
+        recover(&case);
+        assert_same_tree(&before, &tree(&case));
+        assert_importable(&case);
+        case.install(&["alpha"]).assert_success();
+    }
+    // A file added to a folder another distribution owns (a namespace package).
+    let case = Case::new(Api::Json);
+    case.install(&["nsa"]).assert_success();
+    let before = tree(&case);
+    let out = run_with_fault(&case, "link:2", &["install", "nsb"]);
+    assert_killed(&out, "link:2");
+    recover(&case);
+    assert_same_tree(&before, &tree(&case));
+    assert_importable(&case);
+    // A replacement: the old version's files come back over the new ones.
+    for fault in ["link:1", "link:2", "link:4"] {
+        let case = Case::new(Api::Json);
+        case.install(&["chain-c==1.0"]).assert_success();
+        let before = tree(&case);
+        let out = run_with_fault(&case, fault, &["install", "chain-c==1.1"]);
+        assert_killed(&out, fault);
+        recover(&case);
+        assert_same_tree(&before, &tree(&case));
+        assert_eq!(
+            case.installed().get("chain-c").map(String::as_str),
+            Some("1.0")
+        );
+        assert_importable(&case);
+    }
+}
+
 #[test]
 fn remove_killed_at_every_step_is_rolled_back() {
     for fault in [

@@ -229,3 +229,185 @@ fn naming_plugins_upgrades_only_those_and_unknown_names_fail() {
     assert!(out.stderr().contains("nosuchplugin"), "{}", out.stderr());
     assert_same_tree(&before, &case.tree());
 }
+
+// The memo of a run that changed nothing (issue 5, [speed] W3): the next run prints the same
+// report without resolving, unless something it depended on moved.
+
+/// The upgrade memo of the case's venv.
+fn memo_path(case: &Case) -> std::path::PathBuf {
+    case.venv.join(".plonk").join("upgrade-memo.json")
+}
+
+/// Writes a mark into every row of the remembered report: a run that prints the mark printed
+/// the memo, one that does not resolved.
+fn mark_memo(case: &Case) {
+    let path = memo_path(case);
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no upgrade memo at {}: {e}", path.display()));
+    let mut memo: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for row in memo["report"]["plugins"].as_array_mut().unwrap() {
+        row["reason"] = "FROM THE MEMO".into();
+    }
+    fs::write(&path, serde_json::to_vec(&memo).unwrap()).unwrap();
+}
+
+/// The STATUS and REASON of `name`'s line in `upgrade`'s table.
+fn table_line(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"))
+        .to_string()
+}
+
+/// Tutor 22 with up1 and up3 at 1.0; up3 1.1 appears, needing `helper>=2`, of which only 1.0
+/// exists: up1 is already newest, up3 held back because of helper.
+fn held_back_by_a_dependency() -> Case {
+    let case = Case::new(Api::Json);
+    set_index(&case, &[("up1", "tutor-up1"), ("up3", "tutor-up3")]);
+    WheelBuilder::new("helper", "1.0")
+        .file("helper/__init__.py", "")
+        .build(&case.dists);
+    plugin("up1", "1.0", ">=22,<23").build(&case.dists);
+    plugin("up3", "1.0", ">=22,<23").build(&case.dists);
+    case.install(&["tutor==22.0.0"]).assert_success();
+    case.install(&["up1", "up3"]).assert_success();
+    plugin("up3", "1.1", ">=22,<23")
+        .requires("helper>=2")
+        .build(&case.dists);
+    case
+}
+
+#[test]
+fn a_run_with_nothing_to_do_is_remembered_and_printed_again() {
+    let case = held_back_by_a_dependency();
+    let first = case.run(&["upgrade"]);
+    first.assert_success();
+    let stdout = first.stdout();
+    assert!(
+        table_line(&stdout, "up1").contains("already newest"),
+        "{stdout}"
+    );
+    let up3 = table_line(&stdout, "up3");
+    assert!(
+        up3.contains("held back") && up3.contains("helper"),
+        "{stdout}"
+    );
+    assert!(memo_path(&case).is_file());
+
+    // The same table and summary again, and the same JSON as a run without the memo.
+    let again = case.run(&["upgrade"]);
+    again.assert_success();
+    assert_eq!(again.stdout(), stdout);
+    assert_eq!(again.stderr_redacted(), first.stderr_redacted());
+    fs::remove_file(memo_path(&case)).unwrap();
+    let resolved = case.run(&["upgrade", "--json"]);
+    resolved.assert_success();
+    assert!(memo_path(&case).is_file());
+    let remembered = case.run(&["upgrade", "--json"]);
+    remembered.assert_success();
+    assert_eq!(remembered.json(), resolved.json());
+
+    // It is the memo that answers.
+    mark_memo(&case);
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    assert!(out.stdout().contains("FROM THE MEMO"), "{}", out.stdout());
+    // Dry and strict runs always resolve.
+    let out = case.run(&["upgrade", "--dry-run"]);
+    assert!(!out.stdout().contains("FROM THE MEMO"), "{}", out.stdout());
+    let out = case.run(&["upgrade", "--strict"]);
+    out.assert_failure(1);
+    assert!(out.stderr().contains("helper"), "{}", out.stderr());
+}
+
+#[test]
+fn the_memo_misses_when_the_index_moves() {
+    let case = held_back_by_a_dependency();
+    case.run(&["upgrade"]).assert_success();
+
+    // A dependency's new version makes the held-back plugin installable.
+    mark_memo(&case);
+    let helper = WheelBuilder::new("helper", "2.0").file("helper/__init__.py", "");
+    let helper_file = helper.filename();
+    helper.build(&case.dists);
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(!stdout.contains("FROM THE MEMO"), "{stdout}");
+    let up3 = table_line(&stdout, "up3");
+    assert!(up3.contains("upgraded") && up3.contains("1.1"), "{stdout}");
+    assert_eq!(
+        case.installed().get("helper").map(String::as_str),
+        Some("2.0")
+    );
+
+    // Everything is newest now; then a plugin's new version appears.
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    assert!(
+        table_line(&out.stdout(), "up3").contains("already newest"),
+        "{}",
+        out.stdout()
+    );
+    mark_memo(&case);
+    assert!(case.run(&["upgrade"]).stdout().contains("FROM THE MEMO"));
+    plugin("up1", "1.1", ">=22,<23").build(&case.dists);
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(!stdout.contains("FROM THE MEMO"), "{stdout}");
+    assert!(table_line(&stdout, "up1").contains("upgraded"), "{stdout}");
+    assert_eq!(
+        case.installed().get("tutor-up1").map(String::as_str),
+        Some("1.1")
+    );
+
+    // A yanked file changes what the index offers too.
+    case.run(&["upgrade"]).assert_success();
+    mark_memo(&case);
+    case.index.set_yanked(&helper_file);
+    let out = case.run(&["upgrade"]);
+    assert!(!out.stdout().contains("FROM THE MEMO"), "{}", out.stdout());
+}
+
+#[test]
+fn the_memo_misses_when_the_environment_or_the_entries_change() {
+    let case = held_back_by_a_dependency();
+    case.run(&["upgrade"]).assert_success();
+
+    // Another distribution installed.
+    mark_memo(&case);
+    case.install(&["helper==1.0"]).assert_success();
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(!stdout.contains("FROM THE MEMO"), "{stdout}");
+    assert!(table_line(&stdout, "up3").contains("held back"), "{stdout}");
+
+    // The index entry of a plugin changed.
+    mark_memo(&case);
+    set_index(&case, &[("up1", "tutor-up1"), ("up3", "tutor-up3<1.1")]);
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(!stdout.contains("FROM THE MEMO"), "{stdout}");
+    assert!(
+        table_line(&stdout, "up3").contains("already newest"),
+        "{stdout}"
+    );
+
+    // A plugin removed.
+    mark_memo(&case);
+    case.remove(&["up1"]).assert_success();
+    let out = case.run(&["upgrade"]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(!stdout.contains("FROM THE MEMO"), "{stdout}");
+    assert!(!stdout.lines().any(|l| l.starts_with("up1")), "{stdout}");
+
+    // Naming plugins is another question.
+    mark_memo(&case);
+    let out = case.run(&["upgrade", "up3"]);
+    assert!(!out.stdout().contains("FROM THE MEMO"), "{}", out.stdout());
+}

@@ -20,6 +20,9 @@ use plonk::dist::{DistFilename, Metadata, PackageName, Version, sha256_hex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// How long a held request waits for its trigger (see [`FakeIndex::hold_until`]).
+pub const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedRequest {
@@ -52,6 +55,10 @@ struct Switches {
     truncate: HashSet<String>,
     bad_sha256: HashSet<String>,
     hang: HashSet<String>,
+    /// Paths answered only once a request for another path (a prefix) has arrived.
+    holds: HashMap<String, String>,
+    /// Held paths that were released by their trigger (not by the time limit).
+    released: HashSet<String>,
     status: HashMap<String, u16>,
     redirects: HashMap<String, String>,
     auth: Option<(String, String)>,
@@ -200,6 +207,20 @@ impl FakeIndex {
     /// Advertise a wrong sha256 for `file` (and its `.metadata`).
     pub fn bad_sha256(&self, file: &str) {
         self.switches().bad_sha256.insert(file.to_string());
+    }
+
+    /// Answer `path` only after a request for `trigger` (a path) has arrived, or
+    /// after [`HOLD_LIMIT`]; [`FakeIndex::released_by_trigger`] tells which. Proves that
+    /// plonk asks for `trigger` while it is still waiting for `path` (work in parallel).
+    pub fn hold_until(&self, path: &str, trigger: &str) {
+        self.switches()
+            .holds
+            .insert(path.to_string(), trigger.to_string());
+    }
+
+    /// Whether the held `path` was answered because its trigger arrived.
+    pub fn released_by_trigger(&self, path: &str) -> bool {
+        self.switches().released.contains(path)
     }
 
     /// Accept requests for `path` and never answer.
@@ -377,6 +398,34 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()>
     if hang {
         // Keep the connection open and silent until the server is dropped.
         std::future::pending::<()>().await;
+    }
+    let hold = state
+        .switches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .holds
+        .get(&path)
+        .cloned();
+    if let Some(trigger) = hold {
+        let started = std::time::Instant::now();
+        while started.elapsed() < HOLD_LIMIT {
+            let seen = state
+                .log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|r| r.path.split(['?', '#']).next() == Some(trigger.as_str()));
+            if seen {
+                state
+                    .switches
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .released
+                    .insert(path.clone());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
     let response = respond(&state, &request, &path);
     write_response(&mut stream, &request, response).await
