@@ -36,6 +36,9 @@ struct FileHint {
     json_base: Option<Arc<Url>>,
     /// Metadata the JSON API page already gave (its `info` describes the latest version).
     json_metadata: Option<Arc<Metadata>>,
+    /// The file is of the version the JSON API page's `info` describes: its per-version page
+    /// would only repeat that `info`.
+    described_by_info: bool,
 }
 
 /// Files a source listed: candidates and their hints, side by side.
@@ -291,6 +294,7 @@ impl RegistryClient {
                 .and_then(|v| Version::from_str(v).ok());
             for (candidate, hint) in listing.candidates.iter().zip(&mut listing.hints) {
                 if latest.as_ref() == Some(&candidate.version) {
+                    hint.described_by_info = true;
                     hint.json_metadata = metadata_from_json_info(info, candidate)
                         .ok()
                         .flatten()
@@ -487,6 +491,7 @@ impl RegistryClient {
                 _ => None,
             },
             json_metadata: None,
+            described_by_info: false,
         })
     }
 
@@ -519,6 +524,7 @@ impl RegistryClient {
         }
 
         if wheel.is_none()
+            && !hint.described_by_info
             && let Some(base) = &hint.json_base
             && !self.lock_no_version_pages().contains(base)
         {
@@ -775,6 +781,7 @@ fn to_candidates(
             core_metadata: link.core_metadata,
             json_base: json_base.cloned(),
             json_metadata: None,
+            described_by_info: false,
         };
         files.candidates.push(candidate);
         files.hints.push(hint);
@@ -1342,6 +1349,28 @@ mod tests {
         "demo-1.0-py3-none-any.whl",
         "demo-1.0-cp311-cp311-win_amd64.whl",
     ];
+
+    #[tokio::test]
+    async fn the_latest_sdist_without_requires_dist_needs_no_per_version_page() {
+        // `info` describes the latest version and says `requires_dist: null` (metadata PyPI
+        // did not extract): its per-version page would say the same, so it is not asked for
+        // and the sdist is left to the build.
+        let server = PageServer::start("max-age=900").await;
+        server.set(
+            "/pypi/demo/json",
+            "application/json",
+            r#"{"info": {"version": "1.0", "requires_dist": null},
+                "releases": {"1.0": [{"filename": "demo-1.0.tar.gz", "url": "/files/demo-1.0.tar.gz"}]}}"#
+                .to_string(),
+            "\"v1\"",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let client = registry(dir.path(), false, None, server.json_index());
+        let found = client.candidates(&name("demo")).await.unwrap();
+        assert_eq!(filenames(&found), ["demo-1.0.tar.gz"]);
+        assert_eq!(client.metadata(&found[0]).await.unwrap(), None);
+        assert_eq!(server.requests(), 1, "only the project page is asked for");
+    }
 
     #[tokio::test]
     async fn fresh_pages_are_answered_from_their_digest_without_reading_the_body() {
