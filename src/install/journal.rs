@@ -246,6 +246,13 @@ impl Expected {
         self.compiled.extend(compiled);
         Ok(())
     }
+
+    /// Whether two of the installs create the same file: those must run one after the other
+    /// (the second replaces the first's file), not at the same time.
+    pub fn overlapping(&self) -> bool {
+        let mut seen = HashSet::with_capacity(self.files.len());
+        !self.files.iter().all(|file| seen.insert(file))
+    }
 }
 
 /// An open transaction on one environment. Hold the environment lock while it lives.
@@ -526,6 +533,26 @@ impl Transaction {
         super::wheel::install_prepared_with(wheel, unpacked, &InstallTarget::from(env), opts, self)
     }
 
+    /// [`Transaction::install`] for one of several threads installing distributions at once
+    /// (whose files do not overlap, see [`Expected::overlapping`]): journal records, backups
+    /// and fault points go through the lock, the linking itself runs unlocked.
+    pub fn install_shared(
+        tx: &std::sync::Mutex<&mut Transaction>,
+        wheel: &Path,
+        unpacked: Option<&UnpackedWheel>,
+        env: &PythonEnvironment,
+        opts: &InstallOptions,
+    ) -> Result<InstalledWheel, InstallError> {
+        let mut shared = Shared(tx);
+        super::wheel::install_prepared_with(
+            wheel,
+            unpacked,
+            &InstallTarget::from(env),
+            opts,
+            &mut shared,
+        )
+    }
+
     /// Removes a distribution, keeping its files in the transaction's backup.
     pub fn uninstall(
         &mut self,
@@ -584,6 +611,35 @@ impl Transaction {
         let root = self.root.clone();
         drop(self);
         recover(&root).map(|_| ())
+    }
+}
+
+/// A transaction shared by installing threads (see [`Transaction::install_shared`]).
+struct Shared<'a, 'b>(&'a std::sync::Mutex<&'b mut Transaction>);
+
+impl<'b> Shared<'_, 'b> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, &'b mut Transaction> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Changes for Shared<'_, '_> {
+    fn will_create(&mut self, files: &[&Path], compiled: &[&Path]) -> Result<(), InstallError> {
+        Changes::will_create(&mut **self.lock(), files, compiled)
+    }
+
+    fn set_aside(&mut self, path: &Path) -> Result<PathBuf, InstallError> {
+        Changes::set_aside(&mut **self.lock(), path)
+    }
+
+    fn point(&mut self, name: &str) {
+        self.lock().point(name);
+    }
+
+    fn staging_parent(&self) -> Option<PathBuf> {
+        Changes::staging_parent(&**self.lock())
     }
 }
 
@@ -1194,6 +1250,51 @@ mod tests {
         drop(tx);
         recover(root).unwrap();
         assert_eq!(tree(root), before);
+    }
+
+    #[test]
+    fn installs_on_several_threads_share_one_transaction() {
+        // Two "installs" record and replace files through one locked transaction at once
+        // (each its own files, one replaced original each); undo restores the tree.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("lib")).unwrap();
+        fs::write(root.join("lib/a0.py"), b"old a").unwrap();
+        fs::write(root.join("lib/b0.py"), b"old b").unwrap();
+        let before = tree(root);
+        let mut tx = Transaction::begin(root, "install", FaultPlan::default()).unwrap();
+        let shared = std::sync::Mutex::new(&mut tx);
+        std::thread::scope(|scope| {
+            for who in ["a", "b"] {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let mut changes = Shared(shared);
+                    for i in 0..20 {
+                        let path = root.join(format!("lib/{who}{i}.py"));
+                        changes.will_create(&[&path], &[]).unwrap();
+                        if fs::symlink_metadata(&path).is_ok() {
+                            changes.set_aside(&path).unwrap();
+                        }
+                        fs::write(&path, b"new").unwrap();
+                        changes.point("link");
+                    }
+                });
+            }
+        });
+        assert_eq!(fs::read(root.join("lib/b0.py")).unwrap(), b"new");
+        tx.rollback().unwrap();
+        assert_eq!(tree(root), before);
+    }
+
+    #[test]
+    fn overlapping_installs_are_told_apart() {
+        let mut expected = Expected {
+            files: vec!["/v/lib/a.py".into(), "/v/lib/b.py".into()],
+            compiled: Vec::new(),
+        };
+        assert!(!expected.overlapping());
+        expected.files.push("/v/lib/a.py".into());
+        assert!(expected.overlapping());
     }
 
     #[test]

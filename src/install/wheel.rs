@@ -1009,10 +1009,18 @@ impl Placements {
             cur = d.parent();
         }
         for d in missing.into_iter().rev() {
-            fs::create_dir(&d).map_err(|e| InstallError::io("create directory", &d, e))?;
-            self.created_dirs.push(d.clone());
-            self.known_dirs.insert(d.clone());
-            self.fresh_dirs.insert(d);
+            match fs::create_dir(&d) {
+                Ok(()) => {
+                    self.created_dirs.push(d.clone());
+                    self.known_dirs.insert(d.clone());
+                    self.fresh_dirs.insert(d);
+                }
+                // Another install of the same transaction (running at the same time) made it.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {
+                    self.known_dirs.insert(d);
+                }
+                Err(e) => return Err(InstallError::io("create directory", &d, e)),
+            }
         }
         Ok(())
     }

@@ -453,6 +453,79 @@ pub async fn install(
     Ok(log)
 }
 
+/// One planned install of [`apply_plan`]: name, version, wheel, replaced dist, options.
+type Work<'a> = (
+    &'a PackageName,
+    &'a Version,
+    &'a WheelReady,
+    Option<&'a InstalledDist>,
+    WheelOptions,
+);
+
+/// Installs `work` (whose files do not overlap) on `threads` threads sharing `tx`: linking
+/// thousands of files is mostly system calls, which run side by side. Stops at the first
+/// failure; the caller rolls the whole transaction back. Returns how many were installed.
+fn link_in_parallel(
+    tx: &mut Transaction,
+    work: &[Work<'_>],
+    env: &PythonEnvironment,
+    threads: usize,
+) -> Result<usize, OpsError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let shared = std::sync::Mutex::new(tx);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let first_error = std::sync::Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let Some((name, version, wheel, _, options)) =
+                        work.get(next.fetch_add(1, Ordering::Relaxed))
+                    else {
+                        break;
+                    };
+                    shared
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .point("install");
+                    let installed = Transaction::install_shared(
+                        &shared,
+                        &wheel.path,
+                        wheel.unpacked.as_ref(),
+                        env,
+                        options,
+                    );
+                    match installed {
+                        Ok(_) => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(source) => {
+                            failed.store(true, Ordering::Relaxed);
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                                .get_or_insert((format!("{name}=={version}"), source));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match first_error
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    {
+        Some((package, source)) => Err(OpsError::Install {
+            package,
+            env: env.root.clone(),
+            source,
+        }),
+        None => Ok(done.into_inner()),
+    }
+}
+
 fn describe_targets(targets: &[Target]) -> String {
     let names: Vec<String> = targets
         .iter()
@@ -543,7 +616,9 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
         None,
     );
     let result = (|| -> Result<(), OpsError> {
-        for (name, version, wheel, old, options) in &work {
+        // Replaced versions go first: a file that moved from one distribution to another
+        // then belongs to the new owner, whatever the order of the installs.
+        for (_, _, _, old, _) in &work {
             if let Some(old) = old {
                 tx.uninstall(env, old).map_err(|source| OpsError::Other {
                     message: format!(
@@ -555,6 +630,15 @@ fn apply_plan(input: ApplyInput) -> Result<usize, OpsError> {
                     source: Box::new(source),
                 })?;
             }
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(work.len());
+        if threads > 1 && !expected.overlapping() {
+            count = link_in_parallel(&mut tx, &work, env, threads)?;
+            return Ok(());
+        }
+        for (name, version, wheel, _, options) in &work {
             tx.point("install");
             tx.install(&wheel.path, wheel.unpacked.as_ref(), env, options)
                 .map_err(|source| OpsError::Install {
