@@ -526,7 +526,8 @@ fn link_in_parallel(
     }
 }
 
-fn describe_targets(targets: &[Target]) -> String {
+/// The targets as install names them in its errors (`mfe`, `tutor-indigo>=22`, …).
+pub(crate) fn describe_targets(targets: &[Target]) -> String {
     let names: Vec<String> = targets
         .iter()
         .map(|t| match &t.plugin {

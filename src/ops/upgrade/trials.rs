@@ -149,7 +149,7 @@ impl Trials {
             .await
             .map_err(|e| OpsError::Join(e.to_string()))?
             .map_err(|source| OpsError::Resolve {
-                what: describe(targets),
+                what: crate::ops::install::describe_targets(targets),
                 source,
             })?;
         let mut changes = Vec::new();
@@ -175,18 +175,6 @@ impl Trials {
             ..Changelog::default()
         })
     }
-}
-
-/// The targets as install names them in its errors.
-fn describe(targets: &[Target]) -> String {
-    let names: Vec<String> = targets
-        .iter()
-        .map(|t| match &t.plugin {
-            Some(p) => format!("`{}`", p.name),
-            None => format!("`{}`", t.requirement),
-        })
-        .collect();
-    names.join(", ")
 }
 
 /// The install provider, noting which projects the resolver looked up.
