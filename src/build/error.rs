@@ -126,6 +126,15 @@ pub enum BuildError {
         /// The value as written.
         backend: String,
     },
+    /// A path a build hook must receive is not valid UTF-8 (hooks take `str` paths, which
+    /// plonk passes as JSON).
+    #[error("Cannot pass `{}` to the build backend of `{}`: the path is not valid UTF-8", path.display(), project.display())]
+    NonUtf8Path {
+        /// The project folder.
+        project: PathBuf,
+        /// The path.
+        path: PathBuf,
+    },
     /// The isolated build environment could not be created.
     #[error("Failed to create a build environment for `{}`", project.display())]
     CreateEnv {

@@ -18,7 +18,7 @@ pub use pep517::{
 };
 pub use sdist::{
     BuildSystem, Project, PyProject, UnpackLimits, parse_pyproject, read_pyproject,
-    read_sdist_metadata, unpack_sdist, unpack_sdist_with_limits,
+    read_sdist_build_system, read_sdist_metadata, unpack_sdist, unpack_sdist_with_limits,
 };
 
 /// A boxed error from a seam implemented outside this module.

@@ -28,7 +28,7 @@ use super::sdist::{BuildSystem, Project, read_pyproject};
 use super::{BoxError, BuildError};
 use crate::cache::Cache;
 use crate::dist::{Metadata, PackageName, Requirement, WheelFilename};
-use crate::environment::{PythonEnvironment, create_venv};
+use crate::environment::{Interpreter, PythonEnvironment, create_venv, create_venv_for};
 
 /// The hook driver, run as `python -I -u driver.py --session WORKDIR`.
 const DRIVER: &str = include_str!("driver.py");
@@ -70,6 +70,9 @@ pub struct BuildOptions {
     /// The distribution name the result must have (e.g. from the sdist filename or the
     /// requirement); the project's static `[project] name` is always checked too.
     pub expected_name: Option<PackageName>,
+    /// The base interpreter, already described (plonk's target interpreter): the build
+    /// environment is made from it without querying `base_python` again.
+    pub interpreter: Option<Interpreter>,
 }
 
 impl Default for BuildOptions {
@@ -78,6 +81,7 @@ impl Default for BuildOptions {
             timeout: DEFAULT_HOOK_TIMEOUT,
             config_settings: BTreeMap::new(),
             expected_name: None,
+            interpreter: None,
         }
     }
 }
@@ -299,11 +303,14 @@ impl Pep517Build {
         let driver = work.path().join("plonk_pep517_driver.py");
         fs::write(&driver, DRIVER).map_err(|err| BuildError::io("write", &driver, err))?;
         let venv_dir = work.path().join("env");
-        let venv =
-            create_venv(&venv_dir, base_python, cache).map_err(|err| BuildError::CreateEnv {
-                project: project_dir.clone(),
-                source: Box::new(err),
-            })?;
+        let venv = match &options.interpreter {
+            Some(base) => create_venv_for(&venv_dir, base),
+            None => create_venv(&venv_dir, base_python, cache),
+        }
+        .map_err(|err| BuildError::CreateEnv {
+            project: project_dir.clone(),
+            source: Box::new(err),
+        })?;
 
         let build = Self {
             project_dir,
@@ -319,6 +326,7 @@ impl Pep517Build {
             built: RefCell::new(None),
         };
         build.install(env, &system.requires, "build-system.requires")?;
+
         let dynamic =
             match build.run_hook("get_requires_for_build_wheel", json!([build.config()]))? {
                 HookOutcome::Missing => Vec::new(),
@@ -384,7 +392,8 @@ impl Pep517Build {
         fs::create_dir_all(&metadata_dir)
             .map_err(|err| BuildError::io("create the folder", &metadata_dir, err))?;
         let hook = "prepare_metadata_for_build_wheel";
-        let metadata = match self.run_hook(hook, json!([metadata_dir, self.config()]))? {
+        let metadata_arg = self.path_arg(&metadata_dir)?;
+        let metadata = match self.run_hook(hook, json!([metadata_arg, self.config()]))? {
             HookOutcome::Value(value) => {
                 let name = self.single_file_name(hook, &value, ".dist-info")?;
                 let path = metadata_dir.join(name).join("METADATA");
@@ -411,7 +420,8 @@ impl Pep517Build {
     /// Runs `build_wheel` into `wheel_dir` and validates what the backend says it built.
     fn run_build_wheel(&self, wheel_dir: &Path) -> Result<(PathBuf, WheelFilename), BuildError> {
         let hook = "build_wheel";
-        let value = match self.run_hook(hook, json!([wheel_dir, self.config(), Value::Null]))? {
+        let wheel_arg = self.path_arg(wheel_dir)?;
+        let value = match self.run_hook(hook, json!([wheel_arg, self.config(), Value::Null]))? {
             HookOutcome::Value(value) => value,
             HookOutcome::Missing => {
                 return Err(BuildError::HookResult {
@@ -547,6 +557,17 @@ impl Pep517Build {
             })
     }
 
+    /// A path as a hook argument: a JSON string, so it must be valid UTF-8 (serializing a
+    /// `Path` that is not would panic).
+    fn path_arg(&self, path: &Path) -> Result<Value, BuildError> {
+        path.to_str()
+            .map(|text| Value::String(text.to_string()))
+            .ok_or_else(|| BuildError::NonUtf8Path {
+                project: self.project_dir.clone(),
+                path: path.to_path_buf(),
+            })
+    }
+
     /// `config_settings` as PEP 517 hooks receive it: `None` when empty, as pip does.
     fn config(&self) -> Value {
         if self.options.config_settings.is_empty() {
@@ -582,9 +603,14 @@ impl Pep517Build {
         let log_path = self.work.path().join(&log_name);
         // File names, not paths: the driver finds them in the folder named on its command
         // line, so the temporary folder's path need not be valid UTF-8 for JSON.
+        let backend_path = self
+            .backend_path
+            .iter()
+            .map(|path| self.path_arg(path))
+            .collect::<Result<Vec<_>, _>>()?;
         let request = json!({
             "backend": self.backend,
-            "backend_path": self.backend_path,
+            "backend_path": backend_path,
             "hook": hook,
             "args": args,
             "result": result_name,
@@ -1054,6 +1080,61 @@ version = "1.0"
 
     fn dir(tmp: &tempfile::TempDir) -> PathBuf {
         tmp.path().join("demo-1.0")
+    }
+
+    #[test]
+    fn a_described_interpreter_makes_the_environment_without_a_query() {
+        let tmp = project(IN_TREE, json!({"name": "demo", "version": "1.0"}));
+        let base = Interpreter::query(&base_python(), None).unwrap();
+        // A python that does not exist: querying it would fail the build.
+        let missing = tmp.path().join("no-such-python");
+        let options = BuildOptions {
+            interpreter: Some(base.clone()),
+            ..BuildOptions::default()
+        };
+        let build = Pep517Build::new(
+            &dir(&tmp),
+            &missing,
+            &RecordingEnv::default(),
+            None,
+            options,
+        )
+        .unwrap();
+        let cfg = fs::read_to_string(build.environment().root.join("pyvenv.cfg")).unwrap();
+        assert!(
+            cfg.contains(&format!("version = {}", base.python_full_version)),
+            "{cfg}"
+        );
+        let wheel = build.build_wheel(&tmp.path().join("out")).unwrap();
+        assert!(wheel.is_file());
+        // Without it, the path is queried (and here fails).
+        let err = build_wheel(
+            &dir(&tmp),
+            &tmp.path().join("out2"),
+            &missing,
+            &RecordingEnv::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(err, BuildError::CreateEnv { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_wheel_folder_that_is_not_utf8_is_an_error_not_a_panic() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = project(IN_TREE, json!({"name": "demo", "version": "1.0"}));
+        let out = tmp.path().join(std::ffi::OsStr::from_bytes(b"out-\xff"));
+        let err = build_wheel(
+            &dir(&tmp),
+            &out,
+            &base_python(),
+            &RecordingEnv::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(err, BuildError::NonUtf8Path { .. }), "{err}");
+        assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     }
 
     #[test]

@@ -484,7 +484,7 @@ fn set_mode(_file: &File, _target: &Path, _executable: bool) -> Result<(), Build
 /// `Ok(None)` means "build it to know": no `PKG-INFO`, an older or unparseable one, or dynamic
 /// fields. An archive that cannot be read at all is an error.
 pub fn read_sdist_metadata(sdist: &Path) -> Result<Option<Metadata>, BuildError> {
-    let Some(bytes) = read_pkg_info(sdist, UnpackLimits::default())? else {
+    let Some(bytes) = read_top_file(sdist, "PKG-INFO", UnpackLimits::default())? else {
         return Ok(None);
     };
     let Ok(metadata) = Metadata::parse(&bytes) else {
@@ -513,16 +513,36 @@ fn parse_metadata_version(text: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-/// Whether an archive path is `<top>/PKG-INFO`.
-fn is_top_pkg_info(path: &Path) -> bool {
+/// Reads `<top>/pyproject.toml` from an sdist without unpacking it and returns the build
+/// system its build will use: PEP 517's setuptools default when the file or its
+/// `[build-system]` table is missing. Lets the build environment's requirements be fetched
+/// before the build starts.
+pub fn read_sdist_build_system(sdist: &Path) -> Result<BuildSystem, BuildError> {
+    let build_system = match read_top_file(sdist, "pyproject.toml", UnpackLimits::default())? {
+        Some(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            parse_pyproject(&text, &sdist.join("pyproject.toml"))?.build_system
+        }
+        None => None,
+    };
+    Ok(super::pep517::effective_build_system(build_system))
+}
+
+/// Whether an archive path is `<top>/<name>`.
+fn is_top_file(path: &Path, name: &str) -> bool {
     let Ok(rel) = safe_relative(path) else {
         return false;
     };
     let parts: Vec<_> = rel.components().collect();
-    parts.len() == 2 && parts[1].as_os_str() == "PKG-INFO"
+    parts.len() == 2 && parts[1].as_os_str() == name
 }
 
-fn read_pkg_info(sdist: &Path, limits: UnpackLimits) -> Result<Option<Vec<u8>>, BuildError> {
+/// The bytes of `<top>/<name>` in an sdist (at most [`MAX_PKG_INFO`]), `None` when absent.
+fn read_top_file(
+    sdist: &Path,
+    name: &str,
+    limits: UnpackLimits,
+) -> Result<Option<Vec<u8>>, BuildError> {
     let kind = archive_kind(sdist)?;
     let file = File::open(sdist).map_err(|err| BuildError::io("open", sdist, err))?;
     let archive_err = |source| BuildError::Archive {
@@ -560,7 +580,7 @@ fn read_pkg_info(sdist: &Path, limits: UnpackLimits) -> Result<Option<Vec<u8>>, 
                     entry.header().entry_type(),
                     tar::EntryType::Regular | tar::EntryType::Continuous
                 );
-                if regular && is_top_pkg_info(&entry.path().map_err(archive_err)?) {
+                if regular && is_top_file(&entry.path().map_err(archive_err)?, name) {
                     return read_bounded(&mut entry).map(Some);
                 }
             }
@@ -572,14 +592,14 @@ fn read_pkg_info(sdist: &Path, limits: UnpackLimits) -> Result<Option<Vec<u8>>, 
                 source,
             };
             let mut zip = zip::ZipArchive::new(io::BufReader::new(file)).map_err(zip_err)?;
-            let found = zip.file_names().find_map(|name| {
-                let name = name.ok()?;
-                is_top_pkg_info(Path::new(name.as_ref())).then(|| name.into_owned())
+            let found = zip.file_names().find_map(|entry| {
+                let entry = entry.ok()?;
+                is_top_file(Path::new(entry.as_ref()), name).then(|| entry.into_owned())
             });
-            let Some(name) = found else {
+            let Some(found) = found else {
                 return Ok(None);
             };
-            let mut entry = zip.by_name(&name).map_err(zip_err)?;
+            let mut entry = zip.by_name(&found).map_err(zip_err)?;
             if !entry.is_file() {
                 return Ok(None);
             }
@@ -1206,6 +1226,113 @@ mod tests {
         assert_eq!(metadata.name.as_ref(), "tutor-mfe");
         assert_eq!(metadata.requires_dist.len(), 1);
         assert!(metadata.requires_python.is_some());
+    }
+
+    #[test]
+    fn build_system_rows() {
+        let setuptools = "[build-system]\nrequires = [\"setuptools>=61\", \"cython\"]\n\
+            build-backend = \"setuptools.build_meta\"\n";
+        let hatch =
+            "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+        // (label, top pyproject.toml, expected backend, expected requirement names)
+        let rows: Vec<(&str, Option<&str>, &str, Vec<&str>)> = vec![
+            (
+                "setuptools",
+                Some(setuptools),
+                "setuptools.build_meta",
+                vec!["setuptools", "cython"],
+            ),
+            (
+                "hatchling",
+                Some(hatch),
+                "hatchling.build",
+                vec!["hatchling"],
+            ),
+            // No file, or no table: PEP 517's legacy setuptools default.
+            (
+                "missing",
+                None,
+                "setuptools.build_meta:__legacy__",
+                vec!["setuptools"],
+            ),
+            (
+                "no table",
+                Some("[project]\nname = \"a\"\n"),
+                "setuptools.build_meta:__legacy__",
+                vec!["setuptools"],
+            ),
+        ];
+        for (label, pyproject, backend, names) in rows {
+            for ext in ["tar.gz", "zip"] {
+                let tmp = tempfile::tempdir().unwrap();
+                let sdist = tmp.path().join(format!("a-1.{ext}"));
+                // A nested pyproject.toml (a vendored project) is not the sdist's.
+                let mut files: Vec<(&str, &[u8])> =
+                    vec![("a-1/vendor/pyproject.toml", hatch.as_bytes())];
+                if let Some(text) = pyproject {
+                    files.push(("a-1/pyproject.toml", text.as_bytes()));
+                }
+                if ext == "zip" {
+                    zip_file(&sdist, &files, &[]);
+                } else {
+                    let raws: Vec<Raw<'_>> = files.iter().map(|(n, d)| file(n, d)).collect();
+                    tar_gz(&sdist, &raws);
+                }
+                let system = read_sdist_build_system(&sdist).unwrap();
+                assert_eq!(
+                    system.build_backend.as_deref(),
+                    Some(backend),
+                    "{label} ({ext})"
+                );
+                let got: Vec<String> = system.requires.iter().map(|r| r.name.to_string()).collect();
+                assert_eq!(got, names, "{label} ({ext})");
+            }
+        }
+    }
+
+    #[test]
+    fn build_system_of_garbage_and_hostile_sdists_fails_or_is_ignored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let garbage = tmp.path().join("a-1.tar.gz");
+        fs::write(&garbage, b"not gzip at all").unwrap();
+        assert!(read_sdist_build_system(&garbage).is_err());
+        // A pyproject.toml that is not TOML, or whose requires is the wrong type.
+        for text in [
+            "[build-system\nrequires = ",
+            "[build-system]\nrequires = \"setuptools\"\n",
+        ] {
+            let sdist = tmp.path().join("b-1.tar.gz");
+            tar_gz(&sdist, &[file("b-1/pyproject.toml", text.as_bytes())]);
+            assert!(read_sdist_build_system(&sdist).is_err(), "{text:?}");
+        }
+        // Paths that leave the archive's top folder are never read as its pyproject.toml.
+        let hatch =
+            b"[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+        for path in [
+            "../pyproject.toml",
+            "/pyproject.toml",
+            "c-1/../../pyproject.toml",
+        ] {
+            let sdist = tmp.path().join("c-1.zip");
+            zip_file(&sdist, &[(path, hatch.as_slice())], &[]);
+            let system = read_sdist_build_system(&sdist).unwrap();
+            assert_eq!(
+                system.build_backend.as_deref(),
+                Some("setuptools.build_meta:__legacy__"),
+                "{path}"
+            );
+        }
+        // Truncated archives are errors, not a guess.
+        let good = tmp.path().join("d-1.tar.gz");
+        let big: Vec<u8> = (0..20_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        tar_gz(
+            &good,
+            &[file("d-1/a", &big), file("d-1/pyproject.toml", hatch)],
+        );
+        let bytes = fs::read(&good).unwrap();
+        let truncated = tmp.path().join("e-1.tar.gz");
+        fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(read_sdist_build_system(&truncated).is_err());
     }
 
     #[test]

@@ -115,8 +115,9 @@ fn find_python(settings: &Settings) -> Option<PathBuf> {
 
 fn print_report(report: &MirrorReport, printer: &Printer) {
     if printer.output().json {
+        // A lossy string: a `Path` that is not UTF-8 would make `json!` panic.
         let value = json!({
-            "dir": report.dir,
+            "dir": report.dir.to_string_lossy(),
             "release": report.release,
             "plugins": report.plugins,
             "skipped": report.skipped,

@@ -242,6 +242,12 @@ impl Interpreter {
         })
     }
 
+    /// The interpreter exactly as its query described it, undoing what a mirror target
+    /// changed (version, markers, tags): what running it gives.
+    pub fn as_queried(&self) -> Result<Interpreter, EnvError> {
+        Interpreter::from_answer(&self.executable, self.answer.clone())
+    }
+
     /// The language version (major, minor), e.g. `(3, 11)`.
     pub fn python_version(&self) -> (u32, u32) {
         self.tag_target.python_version

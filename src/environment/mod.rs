@@ -19,4 +19,4 @@ pub use tags::{
     TagInterpreter, TagPlatform, TagTarget, cpython_abis, generic_abis, mac_platforms,
     supported_tags,
 };
-pub use venv::create_venv;
+pub use venv::{create_venv, create_venv_for};

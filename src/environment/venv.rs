@@ -24,6 +24,14 @@ pub fn create_venv(
     create_with(&root, &base)
 }
 
+/// [`create_venv`] from an interpreter plonk already described (no query): any view of it
+/// serves, a venv's too, since the new venv links to its base executable.
+pub fn create_venv_for(path: &Path, base: &Interpreter) -> Result<PythonEnvironment, EnvError> {
+    let root = std::path::absolute(path).map_err(|err| EnvError::io("read", path, err))?;
+    check_target(&root)?;
+    create_with(&root, base)
+}
+
 /// Refuses a file, or a non-empty folder without `pyvenv.cfg`.
 fn check_target(root: &Path) -> Result<(), EnvError> {
     let meta = match std::fs::symlink_metadata(root) {

@@ -307,6 +307,28 @@ mod tests {
     }
 
     #[test]
+    fn a_target_runs_as_the_interpreter_it_was_derived_from() {
+        let base = Interpreter::query(std::path::Path::new("python3"), None).unwrap();
+        let other = if base.python_version() == (3, 8) {
+            "3.12"
+        } else {
+            "3.8"
+        };
+        let platform: PlatformSpec = "manylinux_2_17_aarch64".parse().unwrap();
+        let target = target_for(&base, Some(other.parse().unwrap()), Some(&platform)).unwrap();
+        assert_ne!(target.interpreter.markers, base.markers);
+        // What a build for this target runs: the real interpreter, not the target's view.
+        let real = target.interpreter.as_queried().unwrap();
+        assert_eq!(real.python_full_version, base.python_full_version);
+        assert_eq!(real.markers, base.markers);
+        assert_eq!(
+            real.tags.iter().collect::<Vec<_>>(),
+            base.tags.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(real.base_executable, base.base_executable);
+    }
+
+    #[test]
     fn platform_tags() {
         let spec: PlatformSpec = "manylinux_2_17_x86_64".parse().unwrap();
         let tags = spec.platform.platform_tags();

@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::build::{self, BuildEnv};
 use crate::cache::Cache;
-use crate::dist::{DistFilename, Metadata, PackageName, Requirement, Version};
+use crate::dist::{DistFilename, Metadata, PackageName, Requirement, Version, VersionSpecifiers};
 use crate::environment::{InstalledDist, Interpreter, PythonEnvironment};
 use crate::install::UnpackedWheel;
 use crate::ops::error::FetchError;
@@ -25,6 +25,9 @@ use crate::resolve::{self, MetadataProvider, ProviderError, VersionInfo};
 const MAX_BUILD_DEPTH: usize = 4;
 
 type Shared<T> = Arc<OnceCell<Result<T, Arc<FetchError>>>>;
+/// An unpacked copy being made, or made (`None`: it could not be).
+type UnpackCell = Arc<OnceCell<Option<UnpackedWheel>>>;
+
 /// Per-run memo of one kind of fetch, keyed by what was asked.
 type Memo<K, T> = Mutex<HashMap<K, Shared<T>>>;
 
@@ -81,7 +84,12 @@ pub struct Fetcher {
     candidates: Memo<PackageName, Arc<Vec<Candidate>>>,
     metadata: Memo<(PackageName, Version), Arc<Metadata>>,
     wheels: Memo<(PackageName, Version), WheelReady>,
-    sdists: Memo<String, PathBuf>,
+    /// Files downloaded this run, by bucket and URL; shared with nested fetchers (a build
+    /// environment needing setuptools while the install downloads it waits for that one
+    /// download). Nothing here waits on a build, so sharing cannot wait on itself.
+    downloads: Arc<Memo<String, PathBuf>>,
+    /// Unpacked copies made this run, by cache key; shared like `downloads`.
+    unpacks: Arc<Mutex<HashMap<String, UnpackCell>>>,
     depth: usize,
     prefetched: Mutex<std::collections::HashSet<PackageName>>,
     /// How many versions of each package the resolver has picked so far: a second pick means
@@ -109,8 +117,11 @@ tokio::task_local! {
 /// The largest wheel downloaded on a guess, before the resolver has picked its version.
 const SPECULATIVE_DOWNLOAD_MAX: u64 = 32 * 1024 * 1024;
 
+/// The largest wheel of a later pick (the resolver walking down versions) downloaded then.
+const BACKTRACK_DOWNLOAD_MAX: u64 = 4 * 1024 * 1024;
+
 /// Older versions whose metadata is fetched at once when the resolver backtracks.
-const BACKTRACK_BATCH: usize = 8;
+const BACKTRACK_BATCH: usize = 16;
 
 /// Index requests the prefetcher keeps in flight at once.
 const PREFETCH_CONCURRENCY: usize = 16;
@@ -150,7 +161,8 @@ impl Fetcher {
             candidates: Mutex::default(),
             metadata: Mutex::default(),
             wheels: Mutex::default(),
-            sdists: Mutex::default(),
+            downloads: Arc::default(),
+            unpacks: Arc::default(),
             depth: 0,
             prefetched: Mutex::default(),
             picks: Mutex::default(),
@@ -244,6 +256,25 @@ impl Fetcher {
     /// one), then the same for each of that version's requirements. Resolution then mostly
     /// finds its answers already fetched, instead of waiting on one request at a time.
     pub fn prefetch(self: &Arc<Self>, name: &PackageName) {
+        self.prefetch_with(name, None, false);
+    }
+
+    /// [`Fetcher::prefetch`] for a requirement: the likely version is the newest that its
+    /// specifiers allow (a plugin pinned below a dependency's newest release would otherwise
+    /// have the newest fetched, or even built, for nothing).
+    pub fn prefetch_requirement(self: &Arc<Self>, requirement: &Requirement) {
+        self.prefetch_with(&requirement.name, allowed_versions(requirement), false);
+    }
+
+    /// [`Fetcher::prefetch`] of the versions `allowed` (all when `None`); `for_build` names a
+    /// build requirement, fetched even when the target environment has it (a build
+    /// environment starts empty). The first call for a name decides.
+    fn prefetch_with(
+        self: &Arc<Self>,
+        name: &PackageName,
+        allowed: Option<VersionSpecifiers>,
+        for_build: bool,
+    ) {
         {
             let mut seen = match self.prefetched.lock() {
                 Ok(s) => s,
@@ -262,12 +293,13 @@ impl Fetcher {
             let Ok(versions) = this.versions(&name).await else {
                 return;
             };
-            if this.no_metadata_prefetch.contains(&name) {
+            if !for_build && this.no_metadata_prefetch.contains(&name) {
                 return;
             }
             let likely = versions
                 .iter()
                 .filter(|v| !v.yanked && !v.version.any_prerelease())
+                .filter(|v| allowed.as_ref().is_none_or(|a| a.contains(&v.version)))
                 .filter(|v| {
                     v.requires_python
                         .as_ref()
@@ -278,42 +310,111 @@ impl Fetcher {
             let Some(version) = likely else {
                 return;
             };
-            // Never build ahead of the resolver: a guess that needs a build costs seconds.
-            let wheel_or_indexed = match this.candidates(&name).await {
-                Ok(c) => this
-                    .best_file(&c, &version)
-                    .is_some_and(|f| f.filename.is_wheel()),
-                Err(_) => false,
-            };
-            if !wheel_or_indexed {
+            let Ok(candidates) = this.candidates(&name).await else {
                 return;
-            }
+            };
+            let Some(file) = this.best_file(&candidates, &version).cloned() else {
+                return;
+            };
             drop(_permit);
-            if let Ok(md) = this.metadata(&name, &version).await {
-                // Installed packages are read from the environment first; their pages are
-                // fetched only if that first resolution fails (the caller prefetches them).
-                for req in &md.requires_dist {
-                    if req.evaluate_markers(&this.interpreter.markers, &[])
-                        && !this.no_metadata_prefetch.contains(&req.name)
+            let is_wheel = file.filename.is_wheel();
+            let metadata = if is_wheel {
+                this.metadata(&name, &version).await.ok()
+            } else {
+                // When installing, the build environment is made ready meanwhile. An sdist
+                // the index does not describe is built now, as the resolver would on picking
+                // it: its requirements (the rest of the chain) are unknown until then, and it
+                // is what they most likely pick. A wrong guess costs one build.
+                if this.speculate {
+                    let (ahead, file) = (Arc::clone(&this), file.clone());
+                    this.handle.spawn(AHEAD.scope((), async move {
+                        ahead.warm_build_requirements(&file).await;
+                    }));
+                }
+                match this.index_metadata(&name, &version, &file).await {
+                    Some(metadata) => Some(metadata),
+                    None if this.speculate
+                        && file
+                            .size
+                            .is_some_and(|size| size <= SPECULATIVE_DOWNLOAD_MAX) =>
                     {
-                        this.prefetch(&req.name);
+                        AHEAD.scope((), this.metadata(&name, &version)).await.ok()
                     }
+                    None => None,
                 }
-                // The newest version is what the resolver picks unless something constrains
-                // it: when installing, download and unpack it now, while the resolver waits
-                // on other requests or builds. A wrong guess costs one download, bounded.
-                if this.speculate
-                    && this
-                        .candidates(&name)
-                        .await
-                        .ok()
-                        .and_then(|c| this.best_file(&c, &version).and_then(|f| f.size))
-                        .is_some_and(|size| size <= SPECULATIVE_DOWNLOAD_MAX)
+            };
+            let Some(md) = metadata else {
+                return;
+            };
+            // Installed packages are read from the environment first; their pages are
+            // fetched only if that first resolution fails (the caller prefetches them).
+            for req in &md.requires_dist {
+                if req.evaluate_markers(&this.interpreter.markers, &[])
+                    && !this.no_metadata_prefetch.contains(&req.name)
                 {
-                    let _ = AHEAD.scope((), this.wheel(&name, &version)).await;
+                    this.prefetch_requirement(req);
                 }
+            }
+            // The newest version is what the resolver picks unless something constrains
+            // it: when installing, download and unpack it now, while the resolver waits on
+            // other requests or builds. A wrong guess costs one download, bounded.
+            if this.speculate
+                && is_wheel
+                && file
+                    .size
+                    .is_some_and(|size| size <= SPECULATIVE_DOWNLOAD_MAX)
+            {
+                let _ = AHEAD.scope((), this.wheel(&name, &version)).await;
             }
         });
+    }
+
+    /// The metadata of the sdist `file` of `name==version` when the index describes it (JSON
+    /// API, PEP 658), kept for the resolver as [`Fetcher::metadata`] would; `None` when only
+    /// its `PKG-INFO` or a build can tell. Never downloads the sdist.
+    async fn index_metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+        file: &Candidate,
+    ) -> Option<Arc<Metadata>> {
+        let cell = Self::shared(&self.metadata, &(name.clone(), version.clone()));
+        if let Some(known) = cell.get() {
+            return known.as_ref().ok().cloned();
+        }
+        let metadata = Arc::new(self.registry_for(name).metadata(file).await.ok()??);
+        // The resolver may have started its own fetch meanwhile: then it keeps that one.
+        if cell.set(Ok(Arc::clone(&metadata))).is_ok() {
+            self.inherit(name, &metadata);
+            if let Some(path) = metadata_cache_path(&self.cache, file) {
+                store_metadata(path, &metadata).await;
+            }
+        }
+        Some(metadata)
+    }
+
+    /// Fetches ahead what building the sdist `file` will install into its build environment
+    /// (setuptools, most often), so that its build does not wait on it: reads the build
+    /// system from the sdist (downloaded now; bounded) unless plonk builds it natively.
+    async fn warm_build_requirements(self: &Arc<Self>, file: &Candidate) {
+        if file.size.is_none_or(|size| size > SPECULATIVE_DOWNLOAD_MAX) {
+            return;
+        }
+        let Ok(sdist) = self.sdist(file).await else {
+            return;
+        };
+        let read = tokio::task::spawn_blocking(move || build::read_sdist_build_system(&sdist));
+        let Ok(Ok(system)) = read.await else {
+            return;
+        };
+        if build::native::may_build(&system) {
+            return;
+        }
+        for req in &system.requires {
+            if req.evaluate_markers(&self.interpreter.markers, &[]) {
+                self.prefetch_with(&req.name, allowed_versions(req), true);
+            }
+        }
     }
 
     /// Where download and build progress goes: nowhere for work started ahead of the
@@ -346,7 +447,8 @@ impl Fetcher {
     /// a package may start fetching its file (see [`Fetcher::fetch_while_resolving`]); a
     /// second pick means the resolver is walking down the versions of `name` one conflict at
     /// a time, each waiting on a metadata request: the metadata of the next
-    /// [`BACKTRACK_BATCH`] older versions is then fetched at once.
+    /// [`BACKTRACK_BATCH`] older versions is then fetched at once, and (when installing) the
+    /// picked version's wheel downloaded, since the walk stops at one of them.
     pub fn picked(self: &Arc<Self>, name: &PackageName, version: &Version) {
         let picks = {
             let mut picks = lock_map(&self.picks);
@@ -374,6 +476,18 @@ impl Fetcher {
             let Ok(candidates) = this.candidates(&name).await else {
                 return;
             };
+            // The version picked now may well be the one kept (the walk stops somewhere):
+            // download it, not unpack it, while the resolver goes on. Small wheels only.
+            if this.speculate
+                && let Some(file) = this.best_file(&candidates, &version)
+                && file.filename.is_wheel()
+                && file.size.is_some_and(|size| size <= BACKTRACK_DOWNLOAD_MAX)
+            {
+                let (ahead, file) = (Arc::clone(&this), file.clone());
+                this.handle.spawn(AHEAD.scope((), async move {
+                    let _ = ahead.download(&file, "wheels-v1").await;
+                }));
+            }
             let python = &this.interpreter.python_full_version;
             let older: Vec<Version> = versions
                 .iter()
@@ -521,10 +635,7 @@ impl Fetcher {
         }
         let metadata = self.fetch_file_metadata(name, version, &file).await?;
         if let Some(path) = stored_at {
-            let bytes = metadata_to_bytes(&metadata);
-            // A cache that cannot be written only costs the next run a request.
-            let _ = tokio::task::spawn_blocking(move || crate::cache::write_atomic(&path, &bytes))
-                .await;
+            store_metadata(path, &metadata).await;
         }
         Ok(metadata)
     }
@@ -568,15 +679,24 @@ impl Fetcher {
 
     /// Downloads (or finds in the cache) the sdist of a candidate.
     async fn sdist(&self, file: &Candidate) -> Result<PathBuf, Arc<FetchError>> {
-        let key = file.url.to_string();
-        let cell = Self::shared(&self.sdists, &key);
-        cell.get_or_init(|| async { self.download(file, "archives-v1").await })
+        self.download(file, "archives-v1").await
+    }
+
+    /// Downloads a file into a content-addressed cache bucket, or reuses it; once per run
+    /// and file, across nested fetchers too.
+    pub async fn download(
+        &self,
+        file: &Candidate,
+        bucket: &str,
+    ) -> Result<PathBuf, Arc<FetchError>> {
+        let key = format!("{bucket} {}", file.url);
+        let cell = Self::shared(&self.downloads, &key);
+        cell.get_or_init(|| self.download_uncached(file, bucket))
             .await
             .clone()
     }
 
-    /// Downloads a file into a content-addressed cache bucket, or reuses it.
-    pub async fn download(
+    async fn download_uncached(
         &self,
         file: &Candidate,
         bucket: &str,
@@ -708,6 +828,19 @@ impl Fetcher {
     /// install unpack in parallel, before the environment is locked. `None` on any failure:
     /// the install then works from the archive and reports the real error, if any.
     async fn unpack(&self, wheel: &Path, key: Option<&str>) -> Option<UnpackedWheel> {
+        let Some(key) = key else {
+            return self.unpack_uncached(wheel, None).await;
+        };
+        let cell = {
+            let mut map = lock_map(&self.unpacks);
+            Arc::clone(map.entry(key.to_string()).or_default())
+        };
+        cell.get_or_init(|| self.unpack_uncached(wheel, Some(key)))
+            .await
+            .clone()
+    }
+
+    async fn unpack_uncached(&self, wheel: &Path, key: Option<&str>) -> Option<UnpackedWheel> {
         let bucket = self.cache.bucket(crate::cache::UNPACKED_BUCKET);
         let wheel = wheel.to_path_buf();
         let key = key.map(str::to_string);
@@ -840,6 +973,8 @@ impl Fetcher {
         let started = Instant::now();
         let this = Arc::clone(self);
         let base_python = self.interpreter.base_executable.clone();
+        // The real interpreter (a mirror's target may describe another platform).
+        let interpreter = self.interpreter.as_queried().ok();
         let cache = self.cache.clone();
         let label = label.to_string();
         let result = tokio::task::spawn_blocking(move || -> Result<PathBuf, FetchError> {
@@ -866,7 +1001,13 @@ impl Fetcher {
                 Some(wheel) => wheel,
                 None => {
                     let env = NestedBuildEnv { fetcher: this };
-                    build::build_wheel(&project, &staging, &base_python, &env, Some(&cache))
+                    // The target's interpreter runs the build: no second query of it.
+                    let options = build::BuildOptions {
+                        interpreter,
+                        ..Default::default()
+                    };
+                    build::Pep517Build::new(&project, &base_python, &env, Some(&cache), options)
+                        .and_then(|build| build.build_wheel(&staging))
                         .map_err(FetchError::Build)?
                 }
             };
@@ -917,9 +1058,12 @@ impl Fetcher {
                     .map(|m| m.clone())
                     .unwrap_or_default(),
             ),
-            metadata: Mutex::default(),
+            // Finished answers only: one still being made may be waiting on a build, and a
+            // build environment that waited on it could be waiting on itself.
+            metadata: Mutex::new(finished(&self.metadata)),
             wheels: Mutex::default(),
-            sdists: Mutex::default(),
+            downloads: Arc::clone(&self.downloads),
+            unpacks: Arc::clone(&self.unpacks),
             depth: self.depth + 1,
             prefetched: Mutex::default(),
             picks: Mutex::default(),
@@ -930,6 +1074,23 @@ impl Fetcher {
             stats: FetchStats::default(),
         })
     }
+}
+
+/// The versions a requirement allows, when it names them (not a URL).
+fn allowed_versions(requirement: &Requirement) -> Option<VersionSpecifiers> {
+    match &requirement.version_or_url {
+        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers.clone()),
+        _ => None,
+    }
+}
+
+/// The entries of a memo whose answer is already known.
+fn finished<K: std::hash::Hash + Eq + Clone, T>(memo: &Memo<K, T>) -> HashMap<K, Shared<T>> {
+    lock_map(memo)
+        .iter()
+        .filter(|(_, cell)| cell.initialized())
+        .map(|(key, cell)| (key.clone(), Arc::clone(cell)))
+        .collect()
 }
 
 /// A file-name filter keeping sdists and every wheel whose tags `tags` supports (and any
@@ -982,6 +1143,13 @@ fn metadata_cache_path(cache: &Cache, file: &Candidate) -> Option<PathBuf> {
 }
 
 /// A cached metadata file, parsed; `None` when missing or unreadable (then refetched).
+/// Writes `metadata` to the metadata cache at `path`; a cache that cannot be written only
+/// costs the next run a request.
+async fn store_metadata(path: PathBuf, metadata: &Metadata) {
+    let bytes = metadata_to_bytes(metadata);
+    let _ = tokio::task::spawn_blocking(move || crate::cache::write_atomic(&path, &bytes)).await;
+}
+
 fn read_cached_metadata(path: &Path) -> Option<Metadata> {
     let bytes = std::fs::read(path).ok()?;
     Metadata::parse(&bytes).ok()
@@ -1211,7 +1379,7 @@ impl MetadataProvider for Provider {
                 && !self.installed_only.contains(&req.name)
                 && !self.known.contains_key(&req.name)
             {
-                self.fetcher.prefetch(&req.name);
+                self.fetcher.prefetch_requirement(req);
             }
         }
         Ok(md.requires_dist.clone())
@@ -1267,7 +1435,7 @@ impl BuildEnv for NestedBuildEnv {
             pre_releases: false,
         };
         for req in requirements {
-            fetcher.prefetch(&req.name);
+            fetcher.prefetch_requirement(req);
         }
         let resolution = resolve::resolve(&request, &provider)?;
         let handle = fetcher.handle.clone();

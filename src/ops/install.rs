@@ -249,7 +249,7 @@ pub async fn install(
     };
     for target in &opts.targets {
         if target.local_wheel.is_none() {
-            fetcher.prefetch(&target.requirement.name);
+            fetcher.prefetch_requirement(&target.requirement);
         }
     }
 

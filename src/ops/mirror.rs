@@ -956,7 +956,7 @@ async fn resolve_plugin(
 ) -> Result<BTreeMap<PackageName, Version>, OpsError> {
     for req in requirements {
         if !locals.iter().any(|l| l.metadata.name == req.name) {
-            fetcher.prefetch(&req.name);
+            fetcher.prefetch_requirement(req);
         }
     }
     let request = ResolveRequest {

@@ -4,7 +4,7 @@
 //! `released_by_trigger`), however fast the machine.
 
 use crate::install::{Api, Case, assert_installed};
-use crate::support::packages::WheelBuilder;
+use crate::support::packages::{SdistBuilder, WheelBuilder};
 
 /// `/packages/<wheel>.metadata`, the PEP 658 file the simple API advertises.
 fn metadata_path(wheel: &WheelBuilder) -> String {
@@ -66,6 +66,199 @@ fn picked_wheels_download_while_resolution_goes_on() {
     assert!(
         case.index.released_by_trigger("/simple/deep/"),
         "the wheel of `early` should download while `deep` is still being resolved; requests: {:#?}",
+        case.index.requests()
+    );
+}
+
+/// The JSON API page of `name` on the fake index.
+fn json_page(name: &str) -> String {
+    format!("/pypi/{name}/json")
+}
+
+#[test]
+fn the_chain_of_requirements_is_followed_through_an_sdist_the_index_describes() {
+    let case = Case::new(Api::Json);
+    WheelBuilder::new("gate", "1.0").build(&case.dists);
+    WheelBuilder::new("top", "1.0")
+        .requires("mid")
+        .build(&case.dists);
+    // `mid` has only an sdist; the JSON API's `info` gives its requirements without a build.
+    SdistBuilder::hatchling("mid", "1.0")
+        .py_module("mid")
+        .requires("deep")
+        .build(&case.dists);
+    WheelBuilder::new("deep", "1.0").build(&case.dists);
+    // The resolver waits on `gate` until `deep` is asked for: only the prefetcher, reading
+    // `mid`'s requirements from the index, can ask for it meanwhile.
+    case.index
+        .hold_until(&json_page("gate"), &json_page("deep"));
+
+    case.install(&["gate", "top"]).assert_success();
+
+    assert_installed(
+        &case,
+        &[
+            ("deep", "1.0"),
+            ("gate", "1.0"),
+            ("mid", "1.0"),
+            ("top", "1.0"),
+        ],
+    );
+    assert!(
+        case.index.released_by_trigger(&json_page("gate")),
+        "`deep` should be looked up through `mid`'s index metadata while the resolver waits; requests: {:#?}",
+        case.index.requests()
+    );
+}
+
+#[test]
+fn a_build_environment_is_fetched_before_its_build_starts() {
+    let case = Case::new(Api::Json);
+    WheelBuilder::new("gate", "1.0").build(&case.dists);
+    WheelBuilder::new("top", "1.0")
+        .requires("legacy")
+        .build(&case.dists);
+    // A setuptools project (built through PEP 517) whose requirements the index knows, so
+    // nothing but its build environment needs setuptools early.
+    SdistBuilder::hatchling("legacy", "1.0")
+        .py_module("legacy")
+        .requires("chain-c")
+        .pyproject_text(
+            "[build-system]\nrequires = [\"setuptools>=61\"]\n\
+             build-backend = \"setuptools.build_meta\"\n\n\
+             [project]\nname = \"legacy\"\nversion = \"1.0\"\ndependencies = [\"chain-c\"]\n",
+        )
+        .build(&case.dists);
+    // The resolver waits on `gate` until setuptools is asked for: serially, that happens only
+    // once `legacy` is picked, after `gate`.
+    case.index
+        .hold_until(&json_page("gate"), &json_page("setuptools"));
+
+    case.install(&["gate", "top"]).assert_success();
+
+    assert_installed(
+        &case,
+        &[
+            ("chain-c", "1.1"),
+            ("gate", "1.0"),
+            ("legacy", "1.0"),
+            ("top", "1.0"),
+        ],
+    );
+    assert!(
+        case.index.released_by_trigger(&json_page("gate")),
+        "setuptools should be fetched as soon as `legacy`'s sdist shows it is needed; requests: {:#?}",
+        case.index.requests()
+    );
+}
+
+#[test]
+fn an_sdist_only_a_build_describes_is_built_ahead_of_the_resolver() {
+    let case = Case::new(Api::Simple);
+    WheelBuilder::new("gate", "1.0").build(&case.dists);
+    // `setupy` (backbone) is a setuptools sdist whose dependency (`chain-c`) is in setup.py
+    // only: known after a build.
+    WheelBuilder::new("top", "1.0")
+        .requires("setupy")
+        .build(&case.dists);
+    // The resolver waits on `gate` until `chain-c` is asked for, which needs `setupy` built:
+    // only a build started ahead of the resolver gets there. (A build may be slow on a busy
+    // machine: the hold is long, and only a failing run waits it out.)
+    case.index.hold_until_for(
+        "/simple/gate/",
+        "/simple/chain-c/",
+        std::time::Duration::from_secs(90),
+    );
+
+    case.install(&["gate", "top"]).assert_success();
+
+    assert_installed(
+        &case,
+        &[
+            ("chain-c", "1.1"),
+            ("gate", "1.0"),
+            ("setupy", "1.0"),
+            ("top", "1.0"),
+        ],
+    );
+    assert!(
+        case.index.released_by_trigger("/simple/gate/"),
+        "`setupy` should be built while the resolver waits on `gate`; requests: {:#?}",
+        case.index.requests()
+    );
+}
+
+#[test]
+fn builds_that_need_the_same_wheel_share_one_download() {
+    let case = Case::new(Api::Simple);
+    SdistBuilder::setuptools("setupz", "1.0")
+        .py_module("setupz")
+        .build(&case.dists);
+    let setuptools = case
+        .backbone
+        .backend_wheels
+        .iter()
+        .find(|w| w.starts_with("setuptools-"))
+        .expect("the backbone has a setuptools wheel")
+        .clone();
+    let wheel_path = format!("/packages/{setuptools}");
+    // The setuptools wheel is answered late, so both builds (and the prefetcher) want it
+    // at once: each its own download, unless they share one.
+    case.index.hold_until(&wheel_path, "/never-requested");
+
+    case.install(&["setupy", "setupz"]).assert_success();
+
+    assert_installed(
+        &case,
+        &[("chain-c", "1.1"), ("setupy", "1.0"), ("setupz", "1.0")],
+    );
+    let downloads = case
+        .index
+        .request_log()
+        .into_iter()
+        .filter(|r| r.path == wheel_path && r.range.is_none())
+        .count();
+    assert_eq!(
+        downloads,
+        1,
+        "one download of {setuptools} for both builds; requests: {:#?}",
+        case.index.requests()
+    );
+}
+
+#[test]
+fn a_version_picked_while_walking_down_downloads_while_resolution_goes_on() {
+    let case = Case::new(Api::Simple);
+    // 5.0 to 3.0 of `walker` need a `floor` that does not exist; 2.0 also needs `tail`.
+    for (version, needs) in [
+        ("3.0", "floor>=9"),
+        ("4.0", "floor>=9"),
+        ("5.0", "floor>=9"),
+    ] {
+        WheelBuilder::new("walker", version)
+            .requires(needs)
+            .build(&case.dists);
+    }
+    let kept = WheelBuilder::new("walker", "2.0")
+        .requires("floor>=1")
+        .requires("tail");
+    kept.build(&case.dists);
+    WheelBuilder::new("floor", "1.0").build(&case.dists);
+    WheelBuilder::new("tail", "1.0").build(&case.dists);
+    // `tail` is only known once 2.0 is picked; its page is answered only once 2.0's wheel is
+    // being downloaded. Serially, the wheel of a later pick downloads after resolution.
+    case.index
+        .hold_until("/simple/tail/", &format!("/packages/{}", kept.filename()));
+
+    case.install(&["walker"]).assert_success();
+
+    assert_installed(
+        &case,
+        &[("floor", "1.0"), ("tail", "1.0"), ("walker", "2.0")],
+    );
+    assert!(
+        case.index.released_by_trigger("/simple/tail/"),
+        "the wheel of walker 2.0 should download as soon as it is picked; requests: {:#?}",
         case.index.requests()
     );
 }

@@ -95,6 +95,16 @@ fn plan(project_dir: &Path) -> NResult<wheel::WheelPlan> {
     }
 }
 
+/// Whether a project with this build system may be built natively: its backend is one plonk
+/// reproduces. Only a hint (the whole tree decides, see [`eligible`]), for fetching a PEP 517
+/// build's requirements ahead of time.
+pub fn may_build(system: &crate::build::BuildSystem) -> bool {
+    matches!(
+        system.build_backend.as_deref().map(str::trim),
+        Some(config::HATCHLING_BACKEND | uv::UV_BACKEND)
+    )
+}
+
 /// Whether the project in `project_dir` (an unpacked sdist or a checkout) can be built
 /// natively, with the reason when not. Reads the project; writes nothing.
 pub fn eligible(project_dir: &Path) -> Result<Eligibility, BuildError> {
@@ -133,6 +143,23 @@ mod tests {
 
     const BACKEND: &str =
         "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n";
+
+    #[test]
+    fn may_build_names_the_backends_plonk_reproduces() {
+        let system = |backend: Option<&str>| crate::build::BuildSystem {
+            requires: Vec::new(),
+            build_backend: backend.map(str::to_string),
+            backend_path: Vec::new(),
+        };
+        assert!(may_build(&system(Some("hatchling.build"))));
+        assert!(may_build(&system(Some(" uv_build "))));
+        assert!(!may_build(&system(Some("setuptools.build_meta"))));
+        assert!(!may_build(&system(Some("hatchling.ouroboros"))));
+        assert!(!may_build(&system(Some(
+            "setuptools.build_meta:__legacy__"
+        ))));
+        assert!(!may_build(&system(None)));
+    }
 
     fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

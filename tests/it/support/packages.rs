@@ -485,6 +485,7 @@ pub struct SdistBuilder {
     dynamic_version: Option<String>,
     files: Vec<Member>,
     pkg_info_version: String,
+    pyproject_text: Option<String>,
 }
 
 impl SdistBuilder {
@@ -513,6 +514,7 @@ impl SdistBuilder {
             dynamic_version: None,
             files: Vec::new(),
             pkg_info_version: pkg_info_version.to_string(),
+            pyproject_text: None,
         }
     }
 
@@ -636,8 +638,17 @@ impl SdistBuilder {
         out
     }
 
+    /// Replaces the generated pyproject.toml (PKG-INFO stays as the backend would write it).
+    pub fn pyproject_text(mut self, text: &str) -> Self {
+        self.pyproject_text = Some(text.to_string());
+        self
+    }
+
     /// The pyproject.toml text.
     pub fn pyproject(&self) -> String {
+        if let Some(text) = &self.pyproject_text {
+            return text.clone();
+        }
         match self.backend {
             Backend::Hatchling => self.hatchling_pyproject(),
             Backend::Setuptools => "[build-system]\nrequires = [\"setuptools>=61\"]\n\

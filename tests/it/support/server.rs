@@ -56,7 +56,7 @@ struct Switches {
     bad_sha256: HashSet<String>,
     hang: HashSet<String>,
     /// Paths answered only once a request for another path (a prefix) has arrived.
-    holds: HashMap<String, String>,
+    holds: HashMap<String, (String, std::time::Duration)>,
     /// Held paths that were released by their trigger (not by the time limit).
     released: HashSet<String>,
     status: HashMap<String, u16>,
@@ -213,9 +213,15 @@ impl FakeIndex {
     /// after [`HOLD_LIMIT`]; [`FakeIndex::released_by_trigger`] tells which. Proves that
     /// plonk asks for `trigger` while it is still waiting for `path` (work in parallel).
     pub fn hold_until(&self, path: &str, trigger: &str) {
+        self.hold_until_for(path, trigger, HOLD_LIMIT);
+    }
+
+    /// [`FakeIndex::hold_until`] with its own limit, for triggers that come after a build
+    /// (slow on a loaded machine): only a failing test waits it out.
+    pub fn hold_until_for(&self, path: &str, trigger: &str, limit: std::time::Duration) {
         self.switches()
             .holds
-            .insert(path.to_string(), trigger.to_string());
+            .insert(path.to_string(), (trigger.to_string(), limit));
     }
 
     /// Whether the held `path` was answered because its trigger arrived.
@@ -406,9 +412,9 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()>
         .holds
         .get(&path)
         .cloned();
-    if let Some(trigger) = hold {
+    if let Some((trigger, limit)) = hold {
         let started = std::time::Instant::now();
-        while started.elapsed() < HOLD_LIMIT {
+        while started.elapsed() < limit {
             let seen = state
                 .log
                 .lock()
