@@ -126,6 +126,12 @@ pub enum BuildError {
         /// The value as written.
         backend: String,
     },
+    /// The caller no longer wanted the build's result (see [`super::BuildOptions::cancel`]).
+    #[error("The build of `{}` was stopped: its result is no longer needed", project.display())]
+    Cancelled {
+        /// The project folder.
+        project: PathBuf,
+    },
     /// A path a build hook must receive is not valid UTF-8 (hooks take `str` paths, which
     /// plonk passes as JSON).
     #[error("Cannot pass `{}` to the build backend of `{}`: the path is not valid UTF-8", path.display(), project.display())]

@@ -19,6 +19,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -73,6 +75,10 @@ pub struct BuildOptions {
     /// The base interpreter, already described (plonk's target interpreter): the build
     /// environment is made from it without querying `base_python` again.
     pub interpreter: Option<Interpreter>,
+    /// Set by the caller once the build's result is no longer wanted (a build started on a
+    /// guess, and the command is done): a running hook's driver is killed at once and the
+    /// build fails with [`BuildError::Cancelled`], so the process need not wait for it.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for BuildOptions {
@@ -82,6 +88,7 @@ impl Default for BuildOptions {
             config_settings: BTreeMap::new(),
             expected_name: None,
             interpreter: None,
+            cancel: None,
         }
     }
 }
@@ -184,11 +191,18 @@ enum Exchange {
     Exited(ExitStatus),
     /// The driver's state could not be queried.
     WaitFailed(std::io::Error),
+    /// The caller no longer wants the result.
+    Cancelled,
 }
 
 impl Session {
-    /// Sends one request and waits for its answer, the driver's death or `timeout`.
-    fn exchange(&mut self, request_name: &str, timeout: Duration) -> Exchange {
+    /// Sends one request and waits for its answer, the driver's death, `timeout` or `cancel`.
+    fn exchange(
+        &mut self,
+        request_name: &str,
+        timeout: Duration,
+        cancel: Option<&AtomicBool>,
+    ) -> Exchange {
         let deadline = Instant::now() + timeout;
         let sent = self.requests.as_mut().is_some_and(|stdin| {
             writeln!(stdin, "{request_name}")
@@ -203,6 +217,9 @@ impl Session {
             let now = Instant::now();
             if now >= deadline {
                 return Exchange::TimedOut;
+            }
+            if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                return Exchange::Cancelled;
             }
             let slice = (deadline - now).min(SESSION_POLL);
             match self.done.recv_timeout(slice) {
@@ -557,6 +574,14 @@ impl Pep517Build {
             })
     }
 
+    /// Whether the caller no longer wants this build (see [`BuildOptions::cancel`]).
+    fn cancelled(&self) -> bool {
+        self.options
+            .cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
     /// A path as a hook argument: a JSON string, so it must be valid UTF-8 (serializing a
     /// `Path` that is not would panic).
     fn path_arg(&self, path: &Path) -> Result<Value, BuildError> {
@@ -581,6 +606,12 @@ impl Pep517Build {
     /// (started if there is none). Any failure ends the session, so the next hook starts
     /// from a fresh interpreter.
     fn run_hook(&self, hook: &'static str, args: Value) -> Result<HookOutcome, BuildError> {
+        if self.cancelled() {
+            self.end_session();
+            return Err(BuildError::Cancelled {
+                project: self.project_dir.clone(),
+            });
+        }
         let outcome = self.run_hook_in_session(hook, args);
         if !matches!(outcome, Ok(HookOutcome::Value(_) | HookOutcome::Missing)) {
             self.end_session();
@@ -642,8 +673,15 @@ impl Pep517Build {
                 output,
             }
         };
-        match session.exchange(&request_name, self.options.timeout) {
+        let cancel = self.options.cancel.as_deref();
+        match session.exchange(&request_name, self.options.timeout, cancel) {
             Exchange::Done => {}
+            Exchange::Cancelled => {
+                session.kill();
+                return Err(BuildError::Cancelled {
+                    project: self.project_dir.clone(),
+                });
+            }
             Exchange::TimedOut => {
                 session.kill();
                 return Err(BuildError::HookTimeout {

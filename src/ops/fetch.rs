@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -90,6 +90,8 @@ pub struct Fetcher {
     downloads: Arc<Memo<String, PathBuf>>,
     /// Unpacked copies made this run, by cache key; shared like `downloads`.
     unpacks: Arc<Mutex<HashMap<String, UnpackCell>>>,
+    /// Set when the command is done (see [`Fetcher::abandon`]); shared with nested fetchers.
+    abandoned: Arc<AtomicBool>,
     depth: usize,
     prefetched: Mutex<std::collections::HashSet<PackageName>>,
     /// How many versions of each package the resolver has picked so far: a second pick means
@@ -163,6 +165,7 @@ impl Fetcher {
             wheels: Mutex::default(),
             downloads: Arc::default(),
             unpacks: Arc::default(),
+            abandoned: Arc::default(),
             depth: 0,
             prefetched: Mutex::default(),
             picks: Mutex::default(),
@@ -382,11 +385,24 @@ impl Fetcher {
         if let Some(known) = cell.get() {
             return known.as_ref().ok().cloned();
         }
-        let metadata = Arc::new(self.registry_for(name).metadata(file).await.ok()??);
+        let stored_at = metadata_cache_path(&self.cache, file);
+        let cached = match stored_at.clone() {
+            Some(path) => tokio::task::spawn_blocking(move || read_cached_metadata(&path))
+                .await
+                .ok()
+                .flatten()
+                .filter(|md| &md.name == name && &md.version == version),
+            None => None,
+        };
+        let fresh = cached.is_none();
+        let metadata = match cached {
+            Some(metadata) => Arc::new(metadata),
+            None => Arc::new(self.registry_for(name).metadata(file).await.ok()??),
+        };
         // The resolver may have started its own fetch meanwhile: then it keeps that one.
         if cell.set(Ok(Arc::clone(&metadata))).is_ok() {
             self.inherit(name, &metadata);
-            if let Some(path) = metadata_cache_path(&self.cache, file) {
+            if fresh && let Some(path) = stored_at {
                 store_metadata(path, &metadata).await;
             }
         }
@@ -398,6 +414,12 @@ impl Fetcher {
     /// system from the sdist (downloaded now; bounded) unless plonk builds it natively.
     async fn warm_build_requirements(self: &Arc<Self>, file: &Candidate) {
         if file.size.is_none_or(|size| size > SPECULATIVE_DOWNLOAD_MAX) {
+            return;
+        }
+        // Built before: no build, so nothing to make ready.
+        if let Some(sha) = &file.sha256
+            && find_wheel_in(&self.built_dir(&sha.to_ascii_lowercase())).is_some()
+        {
             return;
         }
         let Ok(sdist) = self.sdist(file).await else {
@@ -431,6 +453,13 @@ impl Fetcher {
     /// when they turn up as dependencies of packages fetched ahead.
     pub fn skip_metadata_prefetch(&mut self, names: impl IntoIterator<Item = PackageName>) {
         self.no_metadata_prefetch.extend(names);
+    }
+
+    /// The command is done with this fetcher: builds still running (started on a guess the
+    /// resolver dropped, or for a resolution that failed) stop their PEP 517 hook now instead
+    /// of making the process wait for them at exit. Whatever they finished stays cached.
+    pub fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
     }
 
     /// Fetch wheels while resolving: the wheel of the first version the resolver picks of
@@ -938,19 +967,8 @@ impl Fetcher {
         key: Option<&str>,
         input: ProjectInput,
     ) -> Result<PathBuf, Arc<FetchError>> {
-        let tags_key = self
-            .interpreter
-            .tags
-            .iter()
-            .next()
-            .map(|(p, a, pl)| format!("{p}-{a}-{pl}"))
-            .unwrap_or_default();
         let out_dir = match key {
-            Some(key) => self
-                .cache
-                .bucket("built-v1")
-                .join(key)
-                .join(crate::cache::cache_key(&[tags_key.as_bytes()])),
+            Some(key) => self.built_dir(key),
             None => self
                 .cache
                 .bucket("built-v1")
@@ -975,6 +993,7 @@ impl Fetcher {
         let base_python = self.interpreter.base_executable.clone();
         // The real interpreter (a mirror's target may describe another platform).
         let interpreter = self.interpreter.as_queried().ok();
+        let abandoned = Arc::clone(&self.abandoned);
         let cache = self.cache.clone();
         let label = label.to_string();
         let result = tokio::task::spawn_blocking(move || -> Result<PathBuf, FetchError> {
@@ -1004,6 +1023,7 @@ impl Fetcher {
                     // The target's interpreter runs the build: no second query of it.
                     let options = build::BuildOptions {
                         interpreter,
+                        cancel: Some(abandoned),
                         ..Default::default()
                     };
                     build::Pep517Build::new(&project, &base_python, &env, Some(&cache), options)
@@ -1041,6 +1061,22 @@ impl Fetcher {
         Ok(path)
     }
 
+    /// Where the wheel built from the source `key` names (an sdist's sha256, a commit) is
+    /// cached for this target.
+    fn built_dir(&self, key: &str) -> PathBuf {
+        let tags_key = self
+            .interpreter
+            .tags
+            .iter()
+            .next()
+            .map(|(p, a, pl)| format!("{p}-{a}-{pl}"))
+            .unwrap_or_default();
+        self.cache
+            .bucket("built-v1")
+            .join(key)
+            .join(crate::cache::cache_key(&[tags_key.as_bytes()]))
+    }
+
     /// A fetcher one build level deeper, sharing nothing mutable with this one but the disk
     /// cache (build environments resolve on their own).
     fn nested(&self) -> Arc<Fetcher> {
@@ -1064,6 +1100,7 @@ impl Fetcher {
             wheels: Mutex::default(),
             downloads: Arc::clone(&self.downloads),
             unpacks: Arc::clone(&self.unpacks),
+            abandoned: Arc::clone(&self.abandoned),
             depth: self.depth + 1,
             prefetched: Mutex::default(),
             picks: Mutex::default(),
@@ -1399,6 +1436,15 @@ impl std::fmt::Display for SharedError {
 impl std::error::Error for SharedError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0.source()
+    }
+}
+
+/// Calls [`Fetcher::abandon`] when dropped: at the end of a command, on every way out.
+pub struct AbandonOnDrop(pub Arc<Fetcher>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.abandon();
     }
 }
 

@@ -13,7 +13,7 @@ use crate::install::InstallOptions as WheelOptions;
 use crate::install::journal::{Expected, FaultPlan, Transaction};
 use crate::install::receipt::{PluginRecord, Reason, Receipt};
 use crate::ops::error::OpsError;
-use crate::ops::fetch::{Fetcher, Provider, SharedError, WheelReady};
+use crate::ops::fetch::{AbandonOnDrop, Fetcher, Provider, SharedError, WheelReady};
 use crate::ops::workspace::Workspace;
 use crate::ops::{ProgressKind, Reporter};
 use crate::registry::{IndexLocations, RegistryClient};
@@ -193,6 +193,9 @@ pub async fn install(
         fetcher.fetch_while_resolving();
     }
     let fetcher = Arc::new(fetcher);
+    // However this returns, a build still running then was started on a guess or for a
+    // resolution that failed: stop it rather than make the process wait for it at exit.
+    let _abandon = AbandonOnDrop(Arc::clone(&fetcher));
 
     // Direct references are fetched or built first: the resolver sees them as fixed.
     let mut opts = opts;

@@ -262,3 +262,90 @@ fn a_version_picked_while_walking_down_downloads_while_resolution_goes_on() {
         case.index.requests()
     );
 }
+
+#[test]
+fn a_failed_install_does_not_wait_for_a_build_started_on_a_guess() {
+    use std::time::{Duration, Instant};
+    let case = Case::new(Api::Simple);
+    let pid_file = case.plonk.tmp().join("slowpoke.pid");
+    // setup.py tells the index it runs, records its pid, then takes five minutes.
+    let setup_py = format!(
+        "import os, time, urllib.request\n\
+         try:\n    urllib.request.urlopen({url:?}).close()\nexcept Exception:\n    pass\n\
+         with open({pid:?}, 'w') as f:\n    f.write(str(os.getpid()))\n\
+         time.sleep(300)\n\
+         from setuptools import setup\nsetup()\n",
+        url = format!("{}/started-building", case.index.url()),
+        pid = pid_file.to_string_lossy(),
+    );
+    // Metadata 2.1: only a build tells `slowpoke`'s requirements, so the prefetcher builds it.
+    SdistBuilder::hatchling("slowpoke", "1.0")
+        .py_module("slowpoke")
+        .pkg_info_version("2.1")
+        .file("setup.py", setup_py)
+        .pyproject_text(
+            "[build-system]\nrequires = [\"setuptools>=61\"]\n\
+             build-backend = \"setuptools.build_meta\"\n\n\
+             [project]\nname = \"slowpoke\"\nversion = \"1.0\"\n",
+        )
+        .build(&case.dists);
+    WheelBuilder::new("top", "1.0")
+        .requires("slowpoke")
+        .build(&case.dists);
+    // `gate` exists nowhere; the resolver learns it (and fails) once the build is running.
+    case.index.hold_until_for(
+        "/simple/gate/",
+        "/started-building",
+        Duration::from_secs(120),
+    );
+
+    let url = case.index_url();
+    let venv = case.venv.to_string_lossy().to_string();
+    let mut child = case
+        .plonk
+        .cmd([
+            "--python",
+            venv.as_str(),
+            "--index-url",
+            url.as_str(),
+            "--no-progress",
+            "install",
+            "gate",
+            "top",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!(
+                "plonk still waits for a build nobody needs; requests: {:#?}",
+                case.index.requests()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    assert!(
+        case.index.released_by_trigger("/simple/gate/"),
+        "the resolution should fail while `slowpoke` builds; requests: {:#?}",
+        case.index.requests()
+    );
+    // The build's process is stopped too.
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+    let waited = Instant::now();
+    while proc_dir.exists() && waited.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !proc_dir.exists(),
+        "the build's Python process {pid} is still running"
+    );
+}
