@@ -538,6 +538,8 @@ fn is_top_file(path: &Path, name: &str) -> bool {
 }
 
 /// The bytes of `<top>/<name>` in an sdist (at most [`MAX_PKG_INFO`]), `None` when absent.
+/// Of a tarball naming it twice, the last one: the one unpacking leaves, and so the one a
+/// build reads (an archive must not describe itself one way and build another).
 fn read_top_file(
     sdist: &Path,
     name: &str,
@@ -567,6 +569,7 @@ fn read_top_file(
         ArchiveKind::TarGz => {
             let mut tar = tar::Archive::new(GzDecoder::new(io::BufReader::new(file)));
             let mut count = 0u64;
+            let mut found = None;
             for entry in tar.entries().map_err(archive_err)? {
                 let mut entry = entry.map_err(archive_err)?;
                 count += 1;
@@ -581,10 +584,10 @@ fn read_top_file(
                     tar::EntryType::Regular | tar::EntryType::Continuous
                 );
                 if regular && is_top_file(&entry.path().map_err(archive_err)?, name) {
-                    return read_bounded(&mut entry).map(Some);
+                    found = Some(read_bounded(&mut entry)?);
                 }
             }
-            Ok(None)
+            Ok(found)
         }
         ArchiveKind::Zip => {
             let zip_err = |source| BuildError::Zip {
@@ -1288,6 +1291,28 @@ mod tests {
                 assert_eq!(got, names, "{label} ({ext})");
             }
         }
+    }
+
+    #[test]
+    fn a_file_named_twice_is_read_as_unpacking_leaves_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sdist = tmp.path().join("a-1.tar.gz");
+        // A static PKG-INFO first, then one that needs a build: the build sees the second.
+        tar_gz(
+            &sdist,
+            &[
+                file("a-1/PKG-INFO", PKG_INFO_25.as_bytes()),
+                file(
+                    "a-1/PKG-INFO",
+                    b"Metadata-Version: 2.1\nName: a\nVersion: 1\n",
+                ),
+            ],
+        );
+        assert!(read_sdist_metadata(&sdist).unwrap().is_none());
+        let out = tmp.path().join("out");
+        let project = unpack_sdist(&sdist, &out).unwrap();
+        let unpacked = fs::read_to_string(project.join("PKG-INFO")).unwrap();
+        assert!(unpacked.starts_with("Metadata-Version: 2.1"), "{unpacked}");
     }
 
     #[test]
