@@ -1147,6 +1147,16 @@ mod tests {
         ));
     }
 
+    /// Writes `files` as a zip or a `.tar.gz`, as `sdist`'s extension says.
+    fn write_archive(sdist: &Path, files: &[(&str, &[u8])]) {
+        if sdist.extension().is_some_and(|e| e == "zip") {
+            zip_file(sdist, files, &[]);
+        } else {
+            let raws: Vec<Raw<'_>> = files.iter().map(|(n, d)| file(n, d)).collect();
+            tar_gz(sdist, &raws);
+        }
+    }
+
     const PKG_INFO_25: &str = "Metadata-Version: 2.5\nName: tutor-mfe\nVersion: 20.1.0\n\
         Requires-Python: >=3.9\nRequires-Dist: tutor<21,>=20.0.0\n\nLong description\n";
 
@@ -1209,12 +1219,7 @@ mod tests {
                 if let Some(text) = pkg_info {
                     files.push(("a-1/PKG-INFO", text.as_bytes()));
                 }
-                if ext == "zip" {
-                    zip_file(&sdist, &files, &[]);
-                } else {
-                    let raws: Vec<Raw<'_>> = files.iter().map(|(n, d)| file(n, d)).collect();
-                    tar_gz(&sdist, &raws);
-                }
+                write_archive(&sdist, &files);
                 let result = read_sdist_metadata(&sdist).unwrap();
                 assert_eq!(result.is_some(), expected, "{label} ({ext})");
             }
@@ -1275,12 +1280,7 @@ mod tests {
                 if let Some(text) = pyproject {
                     files.push(("a-1/pyproject.toml", text.as_bytes()));
                 }
-                if ext == "zip" {
-                    zip_file(&sdist, &files, &[]);
-                } else {
-                    let raws: Vec<Raw<'_>> = files.iter().map(|(n, d)| file(n, d)).collect();
-                    tar_gz(&sdist, &raws);
-                }
+                write_archive(&sdist, &files);
                 let system = read_sdist_build_system(&sdist).unwrap();
                 assert_eq!(
                     system.build_backend.as_deref(),

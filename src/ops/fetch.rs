@@ -386,14 +386,7 @@ impl Fetcher {
             return known.as_ref().ok().cloned();
         }
         let stored_at = metadata_cache_path(&self.cache, file);
-        let cached = match stored_at.clone() {
-            Some(path) => tokio::task::spawn_blocking(move || read_cached_metadata(&path))
-                .await
-                .ok()
-                .flatten()
-                .filter(|md| &md.name == name && &md.version == version),
-            None => None,
-        };
+        let cached = stored_metadata(stored_at.clone(), name, version).await;
         let fresh = cached.is_none();
         let metadata = match cached {
             Some(metadata) => Arc::new(metadata),
@@ -652,15 +645,8 @@ impl Fetcher {
             .cloned()
             .ok_or_else(|| Arc::new(FetchError::NoFile(format!("{name}=={version}"))))?;
         let stored_at = metadata_cache_path(&self.cache, &file);
-        if let Some(path) = stored_at.clone() {
-            let cached = tokio::task::spawn_blocking(move || read_cached_metadata(&path))
-                .await
-                .ok()
-                .flatten();
-            // A file of another name or version under this key would be a broken entry.
-            if let Some(md) = cached.filter(|md| &md.name == name && &md.version == version) {
-                return Ok(md);
-            }
+        if let Some(md) = stored_metadata(stored_at.clone(), name, version).await {
+            return Ok(md);
         }
         let metadata = self.fetch_file_metadata(name, version, &file).await?;
         if let Some(path) = stored_at {
@@ -1180,6 +1166,21 @@ fn metadata_cache_path(cache: &Cache, file: &Candidate) -> Option<PathBuf> {
 }
 
 /// A cached metadata file, parsed; `None` when missing or unreadable (then refetched).
+/// The metadata of `name==version` from the metadata cache entry at `path`, if any. A file of
+/// another name or version under this key would be a broken entry: ignored.
+async fn stored_metadata(
+    path: Option<PathBuf>,
+    name: &PackageName,
+    version: &Version,
+) -> Option<Metadata> {
+    let path = path?;
+    tokio::task::spawn_blocking(move || read_cached_metadata(&path))
+        .await
+        .ok()
+        .flatten()
+        .filter(|md| &md.name == name && &md.version == version)
+}
+
 /// Writes `metadata` to the metadata cache at `path`; a cache that cannot be written only
 /// costs the next run a request.
 async fn store_metadata(path: PathBuf, metadata: &Metadata) {

@@ -108,6 +108,11 @@ impl Case {
 
     /// `plonk --python <venv> --index-url <url> --no-progress <args…>`.
     pub fn run(&self, args: &[&str]) -> RunOutput {
+        self.plonk.run_cmd(&mut self.cmd(args))
+    }
+
+    /// The command [`Case::run`] runs, for callers that adjust it (environment, spawning).
+    pub fn cmd(&self, args: &[&str]) -> std::process::Command {
         let url = self.index_url();
         let venv = self.venv.to_string_lossy().to_string();
         let mut all: Vec<&str> = vec![
@@ -118,7 +123,7 @@ impl Case {
             "--no-progress",
         ];
         all.extend_from_slice(args);
-        self.plonk.run(all)
+        self.plonk.cmd(all)
     }
 
     /// `plonk install <args…>` against this run's index and venv.
@@ -748,17 +753,7 @@ fn assert_hang_fails_cleanly(case: &Case, path: &str) {
     case.index.hang(path);
     let started = std::time::Instant::now();
     let before = case.tree();
-    let url = case.index_url();
-    let venv = case.venv.to_string_lossy().to_string();
-    let mut cmd = case.plonk.cmd([
-        "--python",
-        venv.as_str(),
-        "--index-url",
-        url.as_str(),
-        "--no-progress",
-        "install",
-        "alpha",
-    ]);
+    let mut cmd = case.cmd(&["install", "alpha"]);
     cmd.env("PLONK_HTTP_TIMEOUT", "2");
     let out = case.plonk.run_cmd(&mut cmd);
     assert_clean_failure(&out, &["alpha"]);

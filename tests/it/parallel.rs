@@ -299,20 +299,8 @@ fn a_failed_install_does_not_wait_for_a_build_started_on_a_guess() {
         Duration::from_secs(120),
     );
 
-    let url = case.index_url();
-    let venv = case.venv.to_string_lossy().to_string();
     let mut child = case
-        .plonk
-        .cmd([
-            "--python",
-            venv.as_str(),
-            "--index-url",
-            url.as_str(),
-            "--no-progress",
-            "install",
-            "gate",
-            "top",
-        ])
+        .cmd(&["install", "gate", "top"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -13,11 +13,7 @@ use crate::support::venv;
 
 /// Runs `plonk <args>` on the case's venv and index with `PLONK_FAULT=fault`.
 fn run_with_fault(case: &Case, fault: &str, args: &[&str]) -> RunOutput {
-    let url = case.index_url();
-    let venv = case.venv.to_string_lossy().to_string();
-    let mut all: Vec<&str> = vec!["--python", &venv, "--index-url", &url, "--no-progress"];
-    all.extend_from_slice(args);
-    let mut cmd = case.plonk.cmd(all);
+    let mut cmd = case.cmd(args);
     cmd.env("PLONK_FAULT", fault);
     case.plonk.run_cmd(&mut cmd)
 }
